@@ -1,0 +1,3 @@
+from copilot_lsp.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,121 @@
+"""The `copilot-lsp` command line."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from copilot_lsp import __version__
+from copilot_lsp.models import DEFAULT_PRESET, PRESETS
+
+
+def _host_port(value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    if not host or not port.isdigit():
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {value!r}")
+    return host, int(port)
+
+
+def _position(value: str) -> tuple[Path, int, int]:
+    parts = value.rsplit(":", 2)
+    if len(parts) != 3 or not parts[1].isdigit() or not parts[2].isdigit():
+        raise argparse.ArgumentTypeError(f"expected FILE:LINE:COL, got {value!r}")
+    line, column = int(parts[1]), int(parts[2])
+    if line < 1 or column < 1:
+        raise argparse.ArgumentTypeError("LINE and COL start at 1")
+    return Path(parts[0]), line, column
+
+
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--model",
+        default=DEFAULT_PRESET,
+        help=f"preset ({', '.join(PRESETS)}) or path to a GGUF file (default: %(default)s)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="copilot-lsp",
+        description="Local inline code completion over the Language Server Protocol.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--log-level", default="WARNING", choices=["DEBUG", "INFO", "WARNING", "ERROR"]
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the language server (stdio by default)")
+    where = serve.add_mutually_exclusive_group()
+    where.add_argument("--tcp", type=_host_port, metavar="HOST:PORT", help="listen on TCP")
+    where.add_argument("--ws", type=_host_port, metavar="HOST:PORT", help="listen on WebSocket")
+
+    one = commands.add_parser("complete", help="print one completion for FILE:LINE:COL")
+    one.add_argument(
+        "position", type=_position, metavar="FILE:LINE:COL", help="1-based line and column"
+    )
+    _add_model_options(one)
+    one.add_argument("--max-new-tokens", type=int, default=128)
+    one.add_argument("--temperature", type=float, default=0.0)
+
+    demo = commands.add_parser(
+        "demo", help="drive the real server like an editor over the example files"
+    )
+    demo.add_argument("examples", nargs="?", type=Path, default=Path("examples"))
+    _add_model_options(demo)
+    return parser
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from copilot_lsp.server import create_server
+
+    server = create_server()
+    if args.tcp:
+        server.start_tcp(*args.tcp)
+    elif args.ws:
+        server.start_ws(*args.ws)
+    else:
+        server.start_io()
+    return 0
+
+
+def _complete(args: argparse.Namespace) -> int:
+    from copilot_lsp.backends import load_backend
+    from copilot_lsp.backends.base import BackendError, CancelToken, GenerationOptions
+    from copilot_lsp.documents import UTF32, Document, PositionError
+    from copilot_lsp.features.inline_completion import CompletionRequest, complete
+    from copilot_lsp.models import ModelError, resolve_model
+
+    path, line, column = args.position
+    try:
+        text = path.read_text(encoding="utf-8")
+        document = Document(path.as_uri() if path.is_absolute() else str(path), text)
+        cursor = document.offset_at(line - 1, column - 1, UTF32)
+        backend = load_backend("llamacpp", str(resolve_model(args.model)), 4096, 0)
+        result = complete(
+            backend,
+            CompletionRequest(prefix=text[:cursor], suffix=text[cursor:], invoked=True),
+            GenerationOptions(max_new_tokens=args.max_new_tokens, temperature=args.temperature),
+            CancelToken(),
+        )
+    except (OSError, UnicodeDecodeError, PositionError, ModelError, BackendError) as error:
+        print(f"copilot-lsp: {error}", file=sys.stderr)
+        return 1
+    print(result.text)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s"
+    )
+    if args.command == "serve":
+        return _serve(args)
+    if args.command == "complete":
+        return _complete(args)
+    from copilot_lsp.demo import run_demo
+
+    return run_demo(args.examples, args.model)

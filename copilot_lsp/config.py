@@ -1,0 +1,106 @@
+"""Typed, defaulted settings.
+
+Settings arrive as ``initializationOptions`` and ``workspace/didChangeConfiguration``
+(either flat or under a ``copilot`` key). Invalid values fall back to the defaults and
+are reported back as messages, so a typo never takes the server down.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+BACKENDS = ("llamacpp",)
+
+
+@dataclass(frozen=True)
+class Settings:
+    model: str = "quality"
+    """A preset name (quality, fast, tiny) or the path of a local GGUF file."""
+    backend: str = "llamacpp"
+    """The inference engine that runs the model."""
+    max_new_tokens: int = 128
+    """The most tokens one suggestion may have."""
+    temperature: float = 0.0
+    """0 decodes greedily; higher values sample (top-p 0.95)."""
+    context_window: int = 4096
+    """The model's context size, in tokens (prompt plus completion)."""
+    threads: int = 0
+    """CPU threads for inference; 0 uses every available core."""
+
+
+@dataclass(frozen=True)
+class _Rule:
+    kind: type
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] | None = None
+
+
+_RULES: dict[str, _Rule] = {
+    "model": _Rule(str),
+    "backend": _Rule(str, choices=BACKENDS),
+    "max_new_tokens": _Rule(int, 1, 2048),
+    "temperature": _Rule(float, 0.0, 2.0),
+    "context_window": _Rule(int, 256, 131072),
+    "threads": _Rule(int, 0, 512),
+}
+
+_ALIASES = {
+    "maxNewTokens": "max_new_tokens",
+    "contextWindow": "context_window",
+}
+
+
+@dataclass
+class ParsedSettings:
+    settings: Settings
+    problems: list[str] = field(default_factory=list)
+
+
+def _check(name: str, value: Any, rule: _Rule) -> Any:
+    """Return the validated value or raise ValueError with a user-facing reason."""
+    if rule.kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if isinstance(value, bool) or not isinstance(value, rule.kind):
+        raise ValueError(f"expected {rule.kind.__name__}, got {type(value).__name__}")
+    if rule.kind is float and not math.isfinite(value):
+        raise ValueError("expected a finite number")
+    if rule.kind is str and not value.strip():
+        raise ValueError("must not be empty")
+    if rule.choices is not None and value not in rule.choices:
+        raise ValueError(f"must be one of {', '.join(rule.choices)}")
+    if rule.low is not None and value < rule.low:
+        raise ValueError(f"must be at least {rule.low:g}")
+    if rule.high is not None and value > rule.high:
+        raise ValueError(f"must be at most {rule.high:g}")
+    return value
+
+
+def parse_settings(raw: Any, base: Settings | None = None) -> ParsedSettings:
+    """Merge client-supplied options over ``base``; bad entries keep the base value."""
+    base = base or Settings()
+    if raw is None:
+        return ParsedSettings(base)
+    if isinstance(raw, dict) and isinstance(raw.get("copilot"), dict):
+        raw = raw["copilot"]
+    if not isinstance(raw, dict):
+        return ParsedSettings(base, [f"settings must be an object, got {type(raw).__name__}"])
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for key, value in raw.items():
+        name = _ALIASES.get(key, key)
+        rule = _RULES.get(name)
+        if rule is None:
+            problems.append(f"unknown setting {key!r} ignored")
+            continue
+        if value is None:
+            continue
+        try:
+            values[name] = _check(name, value, rule)
+        except ValueError as error:
+            default = getattr(base, name)
+            problems.append(f"setting {key!r}={value!r} {error}; using {default!r}")
+    return ParsedSettings(dataclasses.replace(base, **values), problems)

@@ -1,0 +1,1 @@
+"""User-facing features, each composed from the pure stages and a backend."""

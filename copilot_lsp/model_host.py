@@ -1,0 +1,99 @@
+"""Owns the loaded model: loads it once in the background and runs generation on one
+worker thread, so the event loop stays free to read cancellations."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Literal, TypeVar
+
+from copilot_lsp.backends import Backend, BackendError, load_backend
+from copilot_lsp.backends.base import CancelToken
+from copilot_lsp.config import Settings
+from copilot_lsp.models import ModelError, resolve_model
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+State = Literal["idle", "loading", "ready", "failed"]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """The settings that need a reload when they change."""
+
+    model: str
+    backend: str
+    context_window: int
+    threads: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> ModelSpec:
+        return cls(settings.model, settings.backend, settings.context_window, settings.threads)
+
+
+class ModelHost:
+    def __init__(self) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
+        self._lock = threading.Lock()
+        self.backend: Backend | None = None
+        self.spec: ModelSpec | None = None
+        self.state: State = "idle"
+        self.error: str | None = None
+        self.load_seconds: float | None = None
+
+    def _load(self, spec: ModelSpec, report: Callable[[str], None]) -> None:
+        started = time.perf_counter()
+        try:
+            path = resolve_model(spec.model, report)
+            report(f"loading {path.name}")
+            backend = load_backend(spec.backend, str(path), spec.context_window, spec.threads)
+        except (ModelError, BackendError, OSError) as error:
+            with self._lock:
+                self.state, self.error = "failed", str(error)
+            log.error("model load failed: %s", error)
+            raise
+        with self._lock:
+            old, self.backend = self.backend, backend
+            self.state, self.error, self.spec = "ready", None, spec
+            self.load_seconds = time.perf_counter() - started
+        if old is not None:
+            old.close()
+        log.info("model ready in %.1f s: %s", self.load_seconds, path)
+
+    def needs_load(self, spec: ModelSpec) -> bool:
+        return spec != self.spec or self.state in ("idle", "failed")
+
+    async def load(self, spec: ModelSpec, report: Callable[[str], None]) -> None:
+        """Load (or switch to) ``spec`` on the model thread; raises on failure."""
+        with self._lock:
+            self.state = "loading"
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(self._executor, self._load, spec, report)
+
+    async def run(self, work: Callable[[Backend, CancelToken], T]) -> T:
+        """Run ``work`` on the model thread; cancelling the caller stops the generation."""
+        cancel = CancelToken()
+
+        def on_model_thread() -> T:
+            # Read the backend here, not at submission: a reload may have replaced it.
+            if self.backend is None:
+                raise BackendError("the model is not loaded")
+            return work(self.backend, cancel)
+
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self._executor, on_model_thread)
+        try:
+            return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            cancel.cancel()
+            raise
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        if self.backend is not None:
+            self.backend.close()

@@ -1,0 +1,1 @@
+"""Prompt building: FIM templates per model family and the context budget."""

@@ -1,0 +1,225 @@
+"""The language server: the only module that registers LSP handlers. Handlers stay thin."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from typing import Any
+
+from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcInvalidParams
+from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol, lsp_method
+
+from copilot_lsp import __version__
+from copilot_lsp.backends.base import BackendError, GenerationOptions
+from copilot_lsp.config import Settings, parse_settings
+from copilot_lsp.documents import Document, DocumentStore, PositionError
+from copilot_lsp.features.inline_completion import CompletionRequest, complete
+from copilot_lsp.model_host import ModelHost, ModelSpec
+
+log = logging.getLogger(__name__)
+STATUS_REQUEST = "copilot/status"
+
+
+class CopilotProtocol(LanguageServerProtocol):
+    """Keeps open documents in our own store (exact LSP line breaks and encodings)."""
+
+    _server: CopilotServer
+
+    @lsp_method(lsp.TEXT_DOCUMENT_DID_OPEN)
+    def lsp_text_document__did_open(self, params: lsp.DidOpenTextDocumentParams):
+        item = params.text_document
+        self._server.documents.open(item.uri, item.text, item.language_id, item.version)
+        yield from ()
+
+    @lsp_method(lsp.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: lsp.DidChangeTextDocumentParams):
+        store = self._server.documents
+        document = store.get(params.text_document.uri)
+        if document is None:
+            log.warning("change for a document that is not open: %s", params.text_document.uri)
+            return
+        for change in params.content_changes:
+            if isinstance(change, lsp.TextDocumentContentChangePartial):
+                start, end = change.range.start, change.range.end
+                document.apply_change(
+                    change.text,
+                    (start.line, start.character),
+                    (end.line, end.character),
+                    store.encoding,
+                )
+            else:
+                document.apply_change(change.text, None, None, store.encoding)
+        document.version = params.text_document.version
+        yield from ()
+
+    @lsp_method(lsp.TEXT_DOCUMENT_DID_CLOSE)
+    def lsp_text_document__did_close(self, params: lsp.DidCloseTextDocumentParams):
+        self._server.documents.close(params.text_document.uri)
+        yield from ()
+
+
+class CopilotServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__(
+            "copilot-lsp",
+            __version__,
+            protocol_cls=CopilotProtocol,
+            text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental,
+        )
+        self.documents = DocumentStore()
+        self.settings = Settings()
+        self.model = ModelHost()
+        self.pending_problems: list[str] = []
+        """Settings problems found during initialize, shown once the client is ready."""
+        self._load_task: asyncio.Task[None] | None = None
+
+    def tell_user(self, message: str, kind: lsp.MessageType = lsp.MessageType.Warning) -> None:
+        log.warning("%s", message)
+        self.window_show_message(lsp.ShowMessageParams(type=kind, message=message))
+
+    def apply_settings(self, raw: Any) -> None:
+        parsed = parse_settings(raw, self.settings)
+        self.settings = parsed.settings
+        for problem in parsed.problems:
+            self.tell_user(f"copilot-lsp: {problem}")
+        if self.model.needs_load(ModelSpec.of(self.settings)):
+            self.start_model_load()
+
+    def start_model_load(self) -> None:
+        spec = ModelSpec.of(self.settings)
+        self._load_task = asyncio.ensure_future(self._load_model(spec))
+
+    async def _load_model(self, spec: ModelSpec) -> None:
+        progress = self.work_done_progress
+        supports_progress = bool(
+            self.client_capabilities.window and self.client_capabilities.window.work_done_progress
+        )
+        token = str(uuid.uuid4())
+        loop = asyncio.get_running_loop()
+
+        def report(message: str) -> None:
+            log.info("%s", message)
+            if supports_progress:
+                loop.call_soon_threadsafe(
+                    progress.report, token, lsp.WorkDoneProgressReport(message=message)
+                )
+
+        if supports_progress:
+            try:
+                await progress.create_async(token)
+                progress.begin(token, lsp.WorkDoneProgressBegin(title="copilot-lsp: loading model"))
+            except Exception:  # the client refused the token: load without progress
+                supports_progress = False
+        try:
+            await self.model.load(spec, report)
+            done = f"model ready ({self.model.load_seconds:.1f} s)"
+        except Exception as error:
+            done = f"model failed to load: {error}"
+            self.tell_user(f"copilot-lsp: {done}", lsp.MessageType.Error)
+        if supports_progress:
+            progress.end(token, lsp.WorkDoneProgressEnd(message=done))
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "state": self.model.state,
+            "model": self.settings.model,
+            "backend": self.settings.backend,
+            "error": self.model.error,
+            "loadSeconds": self.model.load_seconds,
+            "version": __version__,
+        }
+
+    def document_or_error(self, uri: str) -> Document:
+        document = self.documents.get(uri)
+        if document is None:
+            raise JsonRpcInvalidParams(f"document {uri} is not open")
+        return document
+
+    async def inline_completion(
+        self, params: lsp.InlineCompletionParams
+    ) -> lsp.InlineCompletionList:
+        document = self.document_or_error(params.text_document.uri)
+        encoding = self.documents.encoding
+        position = params.position
+        try:
+            cursor = document.offset_at(position.line, position.character, encoding)
+        except PositionError as error:
+            raise JsonRpcInvalidParams(str(error)) from None
+        text = document.text
+        prefix, suffix = text[:cursor], text[cursor:]
+        replace = lsp.Range(start=position, end=position)
+        selected = params.context.selected_completion_info
+        if selected is not None:
+            # Complete as if the item selected in the suggest widget were inserted; the
+            # answer must extend it and replace the same range.
+            start = document.offset_at(
+                selected.range.start.line, selected.range.start.character, encoding, clamp=True
+            )
+            end = document.offset_at(
+                selected.range.end.line, selected.range.end.character, encoding, clamp=True
+            )
+            prefix, suffix = text[:start] + selected.text, text[max(end, cursor) :]
+            replace = selected.range
+        if self.model.state != "ready":
+            return lsp.InlineCompletionList(items=[])
+        request = CompletionRequest(
+            prefix=prefix,
+            suffix=suffix,
+            invoked=params.context.trigger_kind == lsp.InlineCompletionTriggerKind.Invoked,
+        )
+        options = GenerationOptions(
+            max_new_tokens=self.settings.max_new_tokens, temperature=self.settings.temperature
+        )
+        try:
+            result = await self.model.run(
+                lambda backend, cancel: complete(backend, request, options, cancel)
+            )
+        except BackendError as error:
+            self.tell_user(f"copilot-lsp: completion failed: {error}", lsp.MessageType.Error)
+            return lsp.InlineCompletionList(items=[])
+        if not result.text:
+            return lsp.InlineCompletionList(items=[])
+        insert = (selected.text if selected is not None else "") + result.text
+        return lsp.InlineCompletionList(
+            items=[lsp.InlineCompletionItem(insert_text=insert, range=replace)]
+        )
+
+
+def create_server() -> CopilotServer:
+    server = CopilotServer()
+
+    @server.feature(lsp.INITIALIZE)
+    def on_initialize(ls: CopilotServer, params: lsp.InitializeParams) -> None:
+        ls.documents.encoding = str(ls.workspace.position_encoding or "utf-16")
+        parsed = parse_settings(params.initialization_options)
+        ls.settings = parsed.settings
+        ls.pending_problems = parsed.problems
+
+    @server.feature(lsp.INITIALIZED)
+    def on_initialized(ls: CopilotServer, params: lsp.InitializedParams) -> None:
+        for problem in ls.pending_problems:
+            ls.tell_user(f"copilot-lsp: {problem}")
+        ls.start_model_load()
+
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    def on_configuration(ls: CopilotServer, params: lsp.DidChangeConfigurationParams) -> None:
+        ls.apply_settings(params.settings)
+
+    @server.feature(lsp.TEXT_DOCUMENT_INLINE_COMPLETION, lsp.InlineCompletionOptions())
+    async def on_inline_completion(
+        ls: CopilotServer, params: lsp.InlineCompletionParams
+    ) -> lsp.InlineCompletionList:
+        return await ls.inline_completion(params)
+
+    @server.feature(STATUS_REQUEST)
+    def on_status(ls: CopilotServer, params: Any) -> dict[str, Any]:
+        return ls.status()
+
+    @server.feature(lsp.SHUTDOWN)
+    def on_shutdown(ls: CopilotServer, params: Any) -> None:
+        ls.model.close()
+
+    return server
