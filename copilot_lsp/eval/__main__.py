@@ -1,0 +1,3 @@
+from copilot_lsp.eval.command import main
+
+raise SystemExit(main())

