@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
+from typing import BinaryIO
 
 from copilot_lsp import __version__
 from copilot_lsp.models import DEFAULT_PRESET, PRESETS
@@ -77,8 +79,20 @@ def _serve(args: argparse.Namespace) -> int:
     elif args.ws:
         server.start_ws(*args.ws)
     else:
-        server.start_io()
+        server.start_io(stdin=sys.stdin.buffer, stdout=_private_stdout())
     return 0
+
+
+def _private_stdout() -> BinaryIO:
+    """Give the LSP channel its own copy of stdout and point fd 1 at stderr.
+
+    Native code (llama.cpp) prints to fd 1 and, while loading a model, swaps fds 1 and 2
+    for /dev/null; either would corrupt or swallow protocol messages on the real stdout.
+    """
+    channel = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    sys.stdout = sys.stderr
+    return channel
 
 
 def _complete(args: argparse.Namespace) -> int:

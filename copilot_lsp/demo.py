@@ -109,6 +109,11 @@ class EditorClient(LanguageClient):
             print(f"  [server] {params.message}", file=sys.stderr)
 
 
+async def _forward(stream: asyncio.StreamReader | None) -> None:
+    while stream is not None and (line := await stream.readline()):
+        sys.stderr.write(f"  [server log] {line.decode(errors='replace')}")
+
+
 def _show(text: str) -> str:
     lines = text.split("\n")
     return "\n".join(f"      │ {line}" for line in lines) if text else "      │ (nothing)"
@@ -118,6 +123,8 @@ async def _demo(examples: Path, model: str) -> int:
     cursors = load_cursors(examples)
     client = EditorClient()
     await client.start_io(sys.executable, "-m", "copilot_lsp", "serve")
+    # The server logs to stderr; keep reading it so that a full pipe never blocks it.
+    drain = asyncio.ensure_future(_forward(client._server.stderr))
     await client.initialize_async(
         lsp.InitializeParams(
             capabilities=lsp.ClientCapabilities(
@@ -132,7 +139,7 @@ async def _demo(examples: Path, model: str) -> int:
     client.initialized(lsp.InitializedParams())
     await asyncio.wait_for(client.model_settled.wait(), timeout=600)
     status = await client.protocol.send_request_async("copilot/status", {})
-    state = status["state"] if isinstance(status, dict) else status.state
+    state = status.state
     print(f"model {model!r}: {state} after {time.perf_counter() - started:.1f} s")
     if state != "ready":
         await client.shutdown_async(None)
@@ -172,6 +179,7 @@ async def _demo(examples: Path, model: str) -> int:
         )
     await client.shutdown_async(None)
     client.exit(None)
+    await drain
     return 0
 
 

@@ -125,9 +125,7 @@ def _is_verified(path: Path, preset: Preset) -> bool:
     return recorded == {**_stamp(path), "sha256": preset.sha256}
 
 
-def ensure_preset_file(
-    preset_name: str, progress: Callable[[str], None] | None = None
-) -> Path:
+def ensure_preset_file(preset_name: str, progress: Callable[[str], None] | None = None) -> Path:
     """Return the path of the preset's verified GGUF, joining its parts on first use."""
     if preset_name not in PRESETS:
         raise ModelError(f"unknown model preset {preset_name!r}; choose one of {sorted(PRESETS)}")

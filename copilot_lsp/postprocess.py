@@ -81,16 +81,25 @@ def unmatched_closers(text: str) -> int:
     return excess
 
 
+def _excess_closers(text: str) -> int:
+    """Closing brackets without an opener, plus quotes left unpaired."""
+    return unmatched_closers(text) + sum(text.count(quote) % 2 for quote in "\"'`")
+
+
 def drop_closer_overlap(text: str, line_after: str) -> str:
     """Remove closing brackets/quotes the editor already has right of the cursor.
 
-    Only when the completion closes more than it opens, so that ``print(|)`` completed
+    Only when they close more than the completion opened, so that ``print(|)`` completed
     with ``x)`` keeps the editor's ``)`` once, but ``f(|)`` completed with ``g(x)`` keeps it.
     """
     head = line_after.strip()
-    while head and text.rstrip().endswith(head[0]) and unmatched_closers(text) > 0:
-        text = text.rstrip()[:-1]
-        head = head[1:]
+    stripped = text.rstrip()
+    for length in range(len(head), 0, -1):
+        overlap = head[:length]
+        if stripped.endswith(overlap):
+            kept = stripped[: -len(overlap)]
+            if _excess_closers(kept) < _excess_closers(stripped):
+                return kept
     return text
 
 

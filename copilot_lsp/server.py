@@ -13,10 +13,14 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
 from copilot_lsp import __version__
-from copilot_lsp.backends.base import BackendError, GenerationOptions
+from copilot_lsp.backends.base import Backend, BackendError, CancelToken, GenerationOptions
 from copilot_lsp.config import Settings, parse_settings
 from copilot_lsp.documents import Document, DocumentStore, PositionError
-from copilot_lsp.features.inline_completion import CompletionRequest, complete
+from copilot_lsp.features.inline_completion import (
+    CompletionRequest,
+    CompletionResult,
+    complete,
+)
 from copilot_lsp.model_host import ModelHost, ModelSpec
 
 log = logging.getLogger(__name__)
@@ -72,6 +76,8 @@ class CopilotServer(LanguageServer):
         self.documents = DocumentStore()
         self.settings = Settings()
         self.model = ModelHost()
+        self.last_generation: dict[str, Any] | None = None
+        """How the latest model call ended (shown by copilot/status)."""
         self.pending_problems: list[str] = []
         """Settings problems found during initialize, shown once the client is ready."""
         self._load_task: asyncio.Task[None] | None = None
@@ -129,6 +135,7 @@ class CopilotServer(LanguageServer):
             "backend": self.settings.backend,
             "error": self.model.error,
             "loadSeconds": self.model.load_seconds,
+            "lastGeneration": self.last_generation,
             "version": __version__,
         }
 
@@ -173,10 +180,21 @@ class CopilotServer(LanguageServer):
         options = GenerationOptions(
             max_new_tokens=self.settings.max_new_tokens, temperature=self.settings.temperature
         )
+
+        def work(backend: Backend, cancel: CancelToken) -> CompletionResult:
+            result = complete(backend, request, options, cancel)
+            if result.generation is not None:
+                generation = result.generation
+                self.last_generation = {
+                    "finishReason": generation.finish_reason,
+                    "promptTokens": generation.prompt_tokens,
+                    "reusedPromptTokens": generation.reused_prompt_tokens,
+                    "completionTokens": generation.completion_tokens,
+                }
+            return result
+
         try:
-            result = await self.model.run(
-                lambda backend, cancel: complete(backend, request, options, cancel)
-            )
+            result = await self.model.run(work)
         except BackendError as error:
             self.tell_user(f"copilot-lsp: completion failed: {error}", lsp.MessageType.Error)
             return lsp.InlineCompletionList(items=[])

@@ -14,6 +14,8 @@ from copilot_lsp.postprocess import answer_is_complete, clean_completion
 from copilot_lsp.prompt.fim import QWEN25_CODER, Budget, FimTemplate, build_prompt
 from copilot_lsp.syntax import CompletionKind, completion_kind
 
+DEFAULT_BUDGET = Budget()
+
 
 @dataclass(frozen=True)
 class CompletionRequest:
@@ -46,7 +48,7 @@ def complete(
     options: GenerationOptions,
     cancel: CancelToken,
     template: FimTemplate = QWEN25_CODER,
-    budget: Budget = Budget(),
+    budget: Budget = DEFAULT_BUDGET,
 ) -> CompletionResult:
     started = time.perf_counter()
     line_before, line_after = split_line(request.prefix, request.suffix)

@@ -1,0 +1,57 @@
+"""Fixtures that start the real `copilot-lsp serve` process with the real default model."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Any
+
+import pytest_lsp
+from lsprotocol import types as lsp
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+SERVER = [sys.executable, "-m", "copilot_lsp", "serve"]
+
+
+def capabilities(encodings: list[str] | None = None) -> lsp.ClientCapabilities:
+    return lsp.ClientCapabilities(
+        window=lsp.WindowClientCapabilities(work_done_progress=True),
+        general=lsp.GeneralClientCapabilities(position_encodings=encodings or ["utf-16"]),
+        text_document=lsp.TextDocumentClientCapabilities(
+            inline_completion=lsp.InlineCompletionClientCapabilities()
+        ),
+    )
+
+
+def as_dict(value: Any) -> Any:
+    """pygls hands back untyped results as named tuples; turn them into plain dicts."""
+    if hasattr(value, "_asdict"):
+        return {key: as_dict(item) for key, item in value._asdict().items()}
+    return value
+
+
+async def status(client: LanguageClient) -> dict[str, Any]:
+    return as_dict(await client.protocol.send_request_async("copilot/status", {}))
+
+
+async def wait_until_settled(client: LanguageClient, timeout: float = 300) -> dict[str, Any]:
+    """Poll copilot/status until the model has loaded or failed."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        current = await status(client)
+        if current["state"] in ("ready", "failed"):
+            return current
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError(f"model still {current['state']} after {timeout} s")
+        await asyncio.sleep(0.2)
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), scope="module")
+async def client(lsp_client: LanguageClient):
+    """A server with the default model, shared by a test module."""
+    result = await lsp_client.initialize_session(lsp.InitializeParams(capabilities=capabilities()))
+    lsp_client.server_capabilities = result.capabilities  # type: ignore[attr-defined]
+    settled = await wait_until_settled(lsp_client)
+    assert settled["state"] == "ready", settled
+    yield
+    await lsp_client.shutdown_session()

@@ -1,0 +1,35 @@
+from copilot_lsp.config import Settings, parse_settings
+
+
+def test_defaults_when_nothing_is_given() -> None:
+    assert parse_settings(None).settings == Settings()
+
+
+def test_valid_values_are_taken_in_both_spellings() -> None:
+    parsed = parse_settings({"copilot": {"model": "fast", "maxNewTokens": 64, "temperature": 1}})
+    assert parsed.settings.model == "fast"
+    assert parsed.settings.max_new_tokens == 64
+    assert parsed.settings.temperature == 1.0
+    assert parsed.problems == []
+
+
+def test_invalid_values_fall_back_and_are_reported() -> None:
+    base = Settings(max_new_tokens=50)
+    parsed = parse_settings(
+        {"max_new_tokens": -3, "temperature": "hot", "backend": "gpu-magic", "colour": 1}, base
+    )
+    assert parsed.settings == base
+    assert len(parsed.problems) == 4
+    assert any("max_new_tokens" in problem and "50" in problem for problem in parsed.problems)
+
+
+def test_booleans_and_non_finite_numbers_are_rejected() -> None:
+    parsed = parse_settings({"max_new_tokens": True, "temperature": float("nan")})
+    assert parsed.settings == Settings()
+    assert len(parsed.problems) == 2
+
+
+def test_a_non_object_is_reported() -> None:
+    parsed = parse_settings(["model"])
+    assert parsed.settings == Settings()
+    assert parsed.problems

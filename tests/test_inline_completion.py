@@ -1,0 +1,55 @@
+"""The inline-completion pipeline with a scripted backend."""
+
+from copilot_lsp.backends.base import CancelToken, GenerationOptions
+from copilot_lsp.features.inline_completion import CompletionRequest, complete
+from copilot_lsp.prompt.fim import QWEN25_CODER, Budget, build_prompt
+from copilot_lsp.syntax import CompletionKind
+from tests.fakes import ScriptedBackend
+
+
+def run(backend: ScriptedBackend, prefix: str, suffix: str, invoked: bool = False):
+    return complete(
+        backend, CompletionRequest(prefix, suffix, invoked), GenerationOptions(), CancelToken()
+    )
+
+
+def test_prompt_is_prefix_suffix_middle() -> None:
+    backend = ScriptedBackend("len(xs)")
+    result = run(backend, "def f(xs):\n    return ", "\n")
+    assert backend.prompts == ["<|fim_prefix|>def f(xs):\n    return<|fim_suffix|>\n<|fim_middle|>"]
+    assert result.text == "len(xs)"
+
+
+def test_dangling_space_is_healed() -> None:
+    backend = ScriptedBackend(" len(xs)\n")
+    assert run(backend, "n = 1 + ", "").text == "len(xs)"
+
+
+def test_mid_line_answer_is_one_line_without_duplicate_closer() -> None:
+    backend = ScriptedBackend("a, b)\n    more()")
+    result = run(backend, "print(", ")\n")
+    assert result.kind is CompletionKind.SINGLE_LINE
+    assert result.text == "a, b"
+
+
+def test_automatic_trigger_inside_a_word_asks_nothing() -> None:
+    backend = ScriptedBackend("x")
+    result = run(backend, "fo", "o()")
+    assert result.text == "" and backend.prompts == []
+    assert run(backend, "fo", "o()", invoked=True).text == "x"
+
+
+def test_generation_stops_once_the_block_is_left() -> None:
+    backend = ScriptedBackend("\n        return 1\n    return 2\n")
+    result = run(backend, "def f():\n    if x:", "\n")
+    assert result.generation is not None and result.generation.finish_reason == "stop_check"
+    assert result.text == "\n        return 1"
+
+
+def test_budget_clips_at_line_boundaries() -> None:
+    prefix = "".join(f"line {i}\n" for i in range(100))
+    prompt = build_prompt(QWEN25_CODER, prefix, "tail\n" * 100, Budget(50, 12))
+    body = prompt.removeprefix("<|fim_prefix|>")
+    kept_prefix, rest = body.split("<|fim_suffix|>")
+    assert kept_prefix.startswith("line ") and kept_prefix.endswith("line 99\n")
+    assert rest == "tail\ntail\n<|fim_middle|>"
