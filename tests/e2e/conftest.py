@@ -10,6 +10,8 @@ import pytest_lsp
 from lsprotocol import types as lsp
 from pytest_lsp import ClientServerConfig, LanguageClient
 
+from copilot_lsp.documents import UTF16, Document
+
 SERVER = [sys.executable, "-m", "copilot_lsp", "serve"]
 
 
@@ -44,6 +46,40 @@ async def wait_until_settled(client: LanguageClient, timeout: float = 300) -> di
         if asyncio.get_running_loop().time() > deadline:
             raise TimeoutError(f"model still {current['state']} after {timeout} s")
         await asyncio.sleep(0.2)
+
+
+def open_document(client: LanguageClient, uri: str, text: str, language: str = "python") -> None:
+    client.text_document_did_open(
+        lsp.DidOpenTextDocumentParams(
+            text_document=lsp.TextDocumentItem(uri=uri, language_id=language, version=1, text=text)
+        )
+    )
+
+
+def ask(
+    uri: str,
+    line: int,
+    character: int,
+    trigger: lsp.InlineCompletionTriggerKind = lsp.InlineCompletionTriggerKind.Invoked,
+    selected: lsp.SelectedCompletionInfo | None = None,
+) -> lsp.InlineCompletionParams:
+    return lsp.InlineCompletionParams(
+        text_document=lsp.TextDocumentIdentifier(uri=uri),
+        position=lsp.Position(line=line, character=character),
+        context=lsp.InlineCompletionContext(
+            trigger_kind=trigger, selected_completion_info=selected
+        ),
+    )
+
+
+def apply_item(text: str, item: lsp.InlineCompletionItem) -> str:
+    """Apply an item the way an editor does: replace its range with its text."""
+    document = Document("file:///x", text)
+    assert item.range is not None
+    start = document.offset_at(item.range.start.line, item.range.start.character, UTF16)
+    end = document.offset_at(item.range.end.line, item.range.end.character, UTF16)
+    insert = item.insert_text if isinstance(item.insert_text, str) else item.insert_text.value
+    return text[:start] + insert + text[end:]
 
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), scope="module")

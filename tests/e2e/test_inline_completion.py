@@ -13,44 +13,10 @@ from lsprotocol import types as lsp
 from pytest_lsp import LanguageClient
 
 from copilot_lsp.demo import Cursor, load_cursors
-from copilot_lsp.documents import UTF16, Document
+from tests.e2e.conftest import apply_item, ask, open_document
 
 pytestmark = pytest.mark.model
 EXAMPLES = Path(__file__).parents[2] / "examples"
-
-
-def open_document(client: LanguageClient, uri: str, text: str, language: str = "python") -> None:
-    client.text_document_did_open(
-        lsp.DidOpenTextDocumentParams(
-            text_document=lsp.TextDocumentItem(uri=uri, language_id=language, version=1, text=text)
-        )
-    )
-
-
-def ask(
-    uri: str,
-    line: int,
-    character: int,
-    trigger: lsp.InlineCompletionTriggerKind = lsp.InlineCompletionTriggerKind.Invoked,
-    selected: lsp.SelectedCompletionInfo | None = None,
-) -> lsp.InlineCompletionParams:
-    return lsp.InlineCompletionParams(
-        text_document=lsp.TextDocumentIdentifier(uri=uri),
-        position=lsp.Position(line=line, character=character),
-        context=lsp.InlineCompletionContext(
-            trigger_kind=trigger, selected_completion_info=selected
-        ),
-    )
-
-
-def apply_item(text: str, item: lsp.InlineCompletionItem) -> str:
-    """Apply an item the way an editor does: replace its range with its text."""
-    document = Document("file:///x", text)
-    assert item.range is not None
-    start = document.offset_at(item.range.start.line, item.range.start.character, UTF16)
-    end = document.offset_at(item.range.end.line, item.range.end.character, UTF16)
-    insert = item.insert_text if isinstance(item.insert_text, str) else item.insert_text.value
-    return text[:start] + insert + text[end:]
 
 
 def cursor_at(anchor: str) -> Cursor:
