@@ -16,6 +16,7 @@ from typing import Any
 
 from copilot_lsp.backends.base import Backend, BackendError
 from copilot_lsp.eval.datasets import BENCHMARKS, DatasetError, Task, load_benchmark, select
+from copilot_lsp.eval.oracle import OracleBackend
 from copilot_lsp.eval.runner import EvalError, RunConfig, timed_run
 from copilot_lsp.models import DEFAULT_PRESET, PRESETS, ModelError
 
@@ -77,6 +78,12 @@ def add_eval_parser(subparsers: Any) -> None:
         "--out", type=Path, default=None, help="default: out/eval/<benchmark>-<model>"
     )
     parser.add_argument(
+        "--oracle",
+        action="store_true",
+        help="answer with the reference solutions instead of a model: the pass rate the "
+        "pipeline's post-processing leaves possible",
+    )
+    parser.add_argument(
         "--no-crossfile-context",
         action="store_true",
         help="cross-file benchmarks: only the variant without cross-file context",
@@ -94,7 +101,7 @@ def _benchmarks_and_patterns(args: argparse.Namespace) -> tuple[list[str], list[
 
 
 def model_label(model: str) -> str:
-    return model if model in PRESETS else Path(model).stem
+    return model if model in (*PRESETS, "oracle") else Path(model).stem
 
 
 def load_tasks(args: argparse.Namespace) -> tuple[list[str], list[Task]]:
@@ -119,7 +126,7 @@ def make_config(args: argparse.Namespace, benchmarks: list[str]) -> RunConfig:
     max_new_tokens = args.max_new_tokens or max(MAX_NEW_TOKENS.get(b, 256) for b in benchmarks)
     return RunConfig(
         benchmark="+".join(benchmarks),
-        model=args.model,
+        model="oracle" if args.oracle else args.model,
         samples=args.samples,
         temperature=temperature,
         top_p=0.95,
@@ -155,9 +162,16 @@ def run_eval(args: argparse.Namespace, backend: Backend | None = None) -> int:
     try:
         benchmarks, tasks = load_tasks(args)
         config = make_config(args, benchmarks)
-        out_dir = args.out or Path("out") / "eval" / f"{config.benchmark}-{model_label(args.model)}"
+        out_dir = (
+            args.out or Path("out") / "eval" / f"{config.benchmark}-{model_label(config.model)}"
+        )
         own_backend = backend is None
-        engine = _load_model(args.model) if backend is None else backend
+        if backend is not None:
+            engine = backend
+        elif args.oracle:
+            engine = OracleBackend(tasks)
+        else:
+            engine = _load_model(args.model)
         try:
             records, seconds = timed_run(
                 tasks, engine, config, out_dir, show_progress=sys.stderr.isatty()

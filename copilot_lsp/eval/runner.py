@@ -178,6 +178,15 @@ def pending(tasks: Iterable[Task], samples: int, done: list[Record]) -> list[tup
     ]
 
 
+def _end_last_line(path: Path) -> None:
+    """Terminate a line cut short by an interruption, so that new records start afresh."""
+    if path.is_file() and path.stat().st_size:
+        with path.open("rb+") as handle:
+            handle.seek(-1, 2)
+            if handle.read(1) != b"\n":
+                handle.write(b"\n")
+
+
 def run_tasks(
     tasks: list[Task],
     backend: Backend,
@@ -190,6 +199,7 @@ def run_tasks(
     out_dir.mkdir(parents=True, exist_ok=True)
     _check_config(out_dir, config)
     path = out_dir / SAMPLES_FILE
+    _end_last_line(path)
     todo = pending(tasks, config.samples, read_records(path))
     limits = limits or Limits()
     failures: list[BaseException] = []

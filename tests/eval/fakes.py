@@ -13,6 +13,7 @@ from copilot_lsp.backends.base import (
     StopCheck,
 )
 from copilot_lsp.eval.datasets import Task
+from copilot_lsp.eval.oracle import OracleBackend
 
 
 @dataclass
@@ -23,31 +24,15 @@ class LoggedGeneration(Generation):
 
 
 @dataclass
-class ReferenceBackend:
-    """Answers each FIM prompt with the reference middle of the task it was built from.
+class ReferenceBackend(OracleBackend):
+    """The oracle with hooks: ``answer_with`` may rewrite the reference per attempt (wrong
+    or varying answers), ``logprob`` adds a mean log-probability, ``fail_on`` names tasks
+    whose generation raises ``BackendError``; ``calls`` lists the task ids asked for."""
 
-    The task is recognised by the tail of its prefix and the head of its suffix inside the
-    prompt. ``answer`` may rewrite the reference (for wrong or varying answers); ``fail_on``
-    names tasks whose generation raises ``BackendError``.
-    """
-
-    tasks: list[Task]
-    answer: Callable[[Task, int], str] | None = None
+    answer_with: Callable[[Task, int], str] | None = None
     logprob: Callable[[Task, int], float] | None = None
     fail_on: frozenset[str] = frozenset()
-    name: str = "reference"
-    model_path: str = "reference.gguf"
     calls: list[str] = field(default_factory=list)
-
-    def _task_for(self, prompt: str) -> Task:
-        matches = [
-            task
-            for task in self.tasks
-            if task.prefix.rstrip(" \t")[-300:] in prompt and task.suffix[:300] in prompt
-        ]
-        if not matches:
-            raise AssertionError("prompt of no known task")
-        return max(matches, key=lambda task: (len(task.suffix[:300]), len(task.prefix)))
 
     def generate(
         self,
@@ -56,13 +41,12 @@ class ReferenceBackend:
         cancel: CancelToken,
         stop_check: StopCheck | None = None,
     ) -> Generation:
-        task = self._task_for(prompt)
-        attempt = sum(1 for task_id in self.calls if task_id == task.task_id)
+        task = self.task_for(prompt)
+        attempt = self.calls.count(task.task_id)
         self.calls.append(task.task_id)
         if task.task_id in self.fail_on:
             raise BackendError("scripted failure")
-        text = self.answer(task, attempt) if self.answer else task.reference
-        mean = self.logprob(task, attempt) if self.logprob else None
+        text = self.answer_with(task, attempt) if self.answer_with else task.reference
         return LoggedGeneration(
             text=text,
             finish_reason="stop_token",
@@ -71,8 +55,5 @@ class ReferenceBackend:
             completion_tokens=max(1, len(text) // 4),
             prefill_seconds=0.0,
             decode_seconds=0.0,
-            mean_logprob=mean,
+            mean_logprob=self.logprob(task, attempt) if self.logprob else None,
         )
-
-    def close(self) -> None:
-        pass

@@ -1,0 +1,106 @@
+"""The `eval` subcommand: options, outputs, errors, and the plots it writes."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from copilot_lsp.eval import plots
+from copilot_lsp.eval.command import add_eval_parser, load_tasks, make_config, run_eval
+from tests.eval.fakes import ReferenceBackend
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def parse(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="copilot-lsp")
+    add_eval_parser(parser.add_subparsers(dest="command", required=True))
+    return parser.parse_args(["eval", *argv])
+
+
+def test_defaults() -> None:
+    args = parse()
+    assert args.command == "eval"
+    assert (args.benchmark, args.model, args.samples, args.limit) == (None, "quality", 1, None)
+    config = make_config(args, ["humaneval"])
+    assert (config.temperature, config.top_p, config.max_new_tokens) == (0.0, 0.95, 256)
+    sampled = make_config(parse("--samples", "20"), ["single-line"])
+    assert (sampled.temperature, sampled.max_new_tokens) == (0.8, 64)
+
+
+def test_task_selection_from_options() -> None:
+    benchmarks, tasks = load_tasks(parse("--tasks", "HumanEval/1,HumanEval/2", "--tasks", "mbpp"))
+    assert benchmarks == ["mbpp"]  # names in --tasks pick benchmarks; ids alone need --benchmark
+    assert len(tasks) == 500
+    benchmarks, tasks = load_tasks(parse("--benchmark", "humaneval", "--tasks", "HumanEval/1?"))
+    assert len(tasks) == 10
+
+
+def test_run_with_a_fake_backend_writes_every_output(tmp_path: Path, capsys) -> None:
+    args = parse("--benchmark", "humaneval", "--limit", "3", "--out", str(tmp_path / "run"))
+    _, tasks = load_tasks(args)
+    assert run_eval(args, backend=ReferenceBackend(tasks)) == 0
+    out = tmp_path / "run"
+    assert sorted(p.name for p in out.iterdir()) == [
+        "config.json",
+        "latency.png",
+        "pass_at_k.png",
+        "samples.jsonl",
+        "summary.json",
+        "summary.md",
+    ]
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["groups"]["humaneval"]["pass_at_k"] == {"pass@1": 1.0}
+    assert summary["tasks"] == 3 and summary["temperature"] == 0.0
+    assert "network_isolated" in summary["sandbox"]
+    assert (out / "latency.png").read_bytes().startswith(PNG)
+    printed = capsys.readouterr().out
+    assert "| humaneval | 3 | 1 | 1.000 |" in printed
+
+
+def test_oracle_mode_needs_no_model(tmp_path: Path) -> None:
+    args = parse("--benchmark", "single-line", "--limit", "2", "--oracle", "--out", str(tmp_path))
+    assert run_eval(args) == 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["model"] == "oracle"
+    assert summary["groups"]["single-line"]["pass_at_k"]["pass@1"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--benchmark", "nope"], "unknown benchmark"),
+        (["--samples", "5", "--temperature", "0"], "needs --temperature > 0"),
+        (["--benchmark", "humaneval", "--tasks", "NoSuch/*"], "no task matches"),
+    ],
+)
+def test_errors_are_reported_not_raised(argv: list[str], message: str, capsys) -> None:
+    assert run_eval(parse(*argv), backend=ReferenceBackend([])) == 1
+    assert message in capsys.readouterr().err
+
+
+def test_module_entry_point() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "copilot_lsp.eval", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "--benchmark" in result.stdout and "--no-crossfile-context" in result.stdout
+
+
+def test_plots_skip_when_there_is_nothing_to_draw(tmp_path: Path) -> None:
+    assert plots.pass_at_k_curve([], tmp_path / "a.png") is None
+    assert plots.latency_histogram([], tmp_path / "b.png") is None
+    records = [
+        {"group": "g", "problem": f"p{i // 3}", "passed": i % 2 == 0, "latency_s": 0.1 * i}
+        for i in range(9)
+    ]
+    assert plots.pass_at_k_curve(records, tmp_path / "a.png") == tmp_path / "a.png"
+    assert (tmp_path / "a.png").read_bytes().startswith(PNG)
+    assert plots.latency_histogram(records, tmp_path / "b.png") == tmp_path / "b.png"

@@ -1,0 +1,141 @@
+"""Benchmark loaders: counts, editor-state conventions, selection."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from copilot_lsp.eval.datasets import (
+    BENCHMARKS,
+    DatasetError,
+    benchdata_dir,
+    load_benchmark,
+    load_infilling,
+    mbpp_prompt,
+    select,
+)
+from copilot_lsp.eval.sandbox import toolchain_missing
+
+
+@pytest.mark.parametrize(
+    ("benchmark", "count"),
+    [
+        ("humaneval", 164),
+        ("single-line", 1033),
+        ("multi-line", 5815),
+        ("random-span", 1640),
+        ("random-span-light", 164),
+        ("mbpp", 500),
+        ("cceval", 50),
+    ],
+)
+def test_counts(benchmark: str, count: int) -> None:
+    tasks = load_benchmark(benchmark)
+    assert len(tasks) == count
+    assert len({t.task_id for t in tasks}) == count
+
+
+def test_humaneval_generates_from_the_docstring() -> None:
+    task = load_benchmark("humaneval")[0]
+    assert task.task_id == "HumanEval/0"
+    assert task.prefix.rstrip().endswith('"""')
+    assert task.suffix == ""
+    assert task.program("X").startswith(task.prefix + "X")
+    assert task.program("X").rstrip().endswith(f"check({task.entry_point})")
+
+
+def test_line_level_holes_are_an_empty_line_in_the_editor() -> None:
+    for task in load_infilling("single-line")[:50]:
+        assert task.prefix.endswith("\n")
+        assert task.suffix.startswith("\n")
+        assert not task.reference.endswith("\n")
+        assert "\n" not in task.reference
+
+
+def test_random_span_holes_are_taken_as_they_are() -> None:
+    task = load_infilling("random-span")[4]
+    assert not task.prefix.endswith("\n")
+    assert task.program(task.reference).startswith(task.prefix + task.reference + task.suffix)
+
+
+def test_mbpp_prompt_and_program() -> None:
+    tasks = {t.task_id: t for t in load_benchmark("mbpp")}
+    assert min(int(i.split("/")[1]) for i in tasks) == 11
+    assert max(int(i.split("/")[1]) for i in tasks) == 510
+    task = tasks["MBPP/11"]
+    assert task.prefix.startswith('"""\nWrite a python function to remove first and last')
+    assert "assert remove_Occ(" in task.prefix
+    assert task.prefix.endswith('"""\ndef ')
+    assert task.program("x").count("assert remove_Occ(") == 4  # the example and three tests
+
+
+def test_mbpp_prompt_keeps_imports_before_def() -> None:
+    prompt = mbpp_prompt("Do it.", "assert f(1) == 1", ["import math"])
+    assert prompt == '"""\nDo it.\nassert f(1) == 1\n"""\nimport math\ndef '
+
+
+@pytest.mark.parametrize("short", ["js", "cpp", "java"])
+def test_humaneval_x(short: str) -> None:
+    language = {"js": "javascript", "cpp": "cpp", "java": "java"}[short]
+    if toolchain_missing(language):
+        with pytest.raises(DatasetError):
+            load_benchmark(f"humaneval-x-{short}")
+        return
+    tasks = load_benchmark(f"humaneval-x-{short}")
+    assert 159 <= len(tasks) <= 164
+    assert all(t.language == language and t.suffix == "" for t in tasks)
+    assert tasks[0].program("BODY").index("BODY") > tasks[0].program("BODY").index(
+        tasks[0].prefix.strip().splitlines()[-1]
+    )
+
+
+def test_every_benchmark_name_loads_or_explains() -> None:
+    assert "crossfile" in BENCHMARKS
+    with pytest.raises(DatasetError, match="unknown benchmark"):
+        load_benchmark("nope")
+
+
+def test_benchdata_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert benchdata_dir().name == "benchdata"
+    folder = tmp_path / "humaneval_infilling"
+    folder.mkdir()
+    row = {
+        "task_id": "SingleLineInfilling/HumanEval/0/L0",
+        "entry_point": "f",
+        "prompt": "def f():\n",
+        "suffix": "",
+        "canonical_solution": "    return 1\n",
+        "test": "def check(c):\n    assert c() == 1\n",
+    }
+    with gzip.open(folder / "HumanEval-SingleLineInfilling.jsonl.gz", "wt") as handle:
+        handle.write(json.dumps(row) + "\n")
+    monkeypatch.setenv("COPILOT_LSP_BENCHDATA", str(tmp_path))
+    assert benchdata_dir() == tmp_path
+    assert [t.reference for t in load_infilling("single-line")] == ["    return 1"]
+    with pytest.raises(DatasetError, match="not found"):
+        load_benchmark("mbpp")
+
+
+def test_select_by_name_glob_limit_and_seed() -> None:
+    tasks = load_benchmark("humaneval") + load_benchmark("random-span-light")
+    assert len(select(tasks, ["humaneval"])) == 164
+    assert [t.task_id for t in select(tasks, ["HumanEval/1?"])] == [
+        f"HumanEval/{i}" for i in range(10, 20)
+    ]
+    picked = select(tasks, limit=5, seed=1)
+    assert len(picked) == 10  # five per benchmark
+    assert picked == select(tasks, limit=5, seed=1)
+    assert picked != select(tasks, limit=5, seed=2)
+    order = [tasks.index(t) for t in picked]
+    assert order == sorted(order)
+
+
+def test_select_keeps_variants_of_one_problem_together() -> None:
+    tasks = load_benchmark("cceval")
+    picked = select(tasks, limit=3, seed=0)
+    assert len(picked) == 6
+    assert {t.group for t in picked} == {"cceval/context", "cceval/no-context"}
+    assert len({t.problem for t in picked}) == 3
