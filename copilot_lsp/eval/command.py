@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from copilot_lsp.backends.base import Backend, BackendError
-from copilot_lsp.eval.datasets import BENCHMARKS, DatasetError, Task, load_benchmark, select
+from copilot_lsp.eval.datasets import (
+    BENCHMARKS,
+    INFILL_CURSORS,
+    DatasetError,
+    Task,
+    load_benchmark,
+    select,
+)
 from copilot_lsp.eval.oracle import OracleBackend
 from copilot_lsp.eval.runner import EvalError, RunConfig, timed_run
 from copilot_lsp.models import DEFAULT_PRESET, PRESETS, ModelError
@@ -78,6 +85,13 @@ def add_eval_parser(subparsers: Any) -> None:
         "--out", type=Path, default=None, help="default: out/eval/<benchmark>-<model>"
     )
     parser.add_argument(
+        "--infill-cursor",
+        choices=INFILL_CURSORS,
+        default="indented",
+        help="single-/multi-line infilling: cursor after the missing line's indentation "
+        "(as after auto-indent) or at column 0 (default: %(default)s)",
+    )
+    parser.add_argument(
         "--oracle",
         action="store_true",
         help="answer with the reference solutions instead of a model: the pass rate the "
@@ -108,7 +122,9 @@ def load_tasks(args: argparse.Namespace) -> tuple[list[str], list[Task]]:
     benchmarks, patterns = _benchmarks_and_patterns(args)
     tasks: list[Task] = []
     for name in benchmarks:
-        tasks += load_benchmark(name, crossfile_context=not args.no_crossfile_context)
+        tasks += load_benchmark(
+            name, crossfile_context=not args.no_crossfile_context, infill_cursor=args.infill_cursor
+        )
     tasks = select(tasks, patterns, args.limit, args.seed)
     if not tasks:
         raise DatasetError("no task matches --tasks/--limit")
@@ -133,6 +149,7 @@ def make_config(args: argparse.Namespace, benchmarks: list[str]) -> RunConfig:
         max_new_tokens=max_new_tokens,
         workers=args.workers,
         seed=args.seed,
+        infill_cursor=args.infill_cursor,
     )
 
 
@@ -162,9 +179,8 @@ def run_eval(args: argparse.Namespace, backend: Backend | None = None) -> int:
     try:
         benchmarks, tasks = load_tasks(args)
         config = make_config(args, benchmarks)
-        out_dir = (
-            args.out or Path("out") / "eval" / f"{config.benchmark}-{model_label(config.model)}"
-        )
+        label = config.benchmark + ("@line-start" if args.infill_cursor == "line-start" else "")
+        out_dir = args.out or Path("out") / "eval" / f"{label}-{model_label(config.model)}"
         own_backend = backend is None
         if backend is not None:
             engine = backend

@@ -111,31 +111,46 @@ INFILLING_FILES = {
 }
 
 
-def load_infilling(benchmark: str) -> list[Task]:
+INFILL_CURSORS = ("indented", "line-start")
+
+
+def load_infilling(benchmark: str, cursor: str = "indented") -> list[Task]:
     """HumanEval infilling (Bavarian et al., 2022): fill the middle between prompt and suffix.
 
     Line-level holes (single-line, multi-line) remove whole lines, newline included. In an
-    editor that is a cursor on an empty line, so the task's suffix is ``"\\n" + suffix`` and
-    a completion is expected without its final newline (the pipeline trims it). Random-span
-    holes are used as they are.
+    editor that is an empty line: the task's suffix is ``"\n" + suffix`` and a completion
+    is expected without its final newline (the pipeline trims it). ``cursor`` says where
+    the cursor sits on that line:
+
+    - ``indented`` (default): after the first missing line's indentation, as after the
+      editor's auto-indent (the indentation is given; the reference is the rest);
+    - ``line-start``: at column 0, prefix = prompt exactly.
+
+    Random-span holes are used as they are (prefix = prompt, suffix = suffix).
     """
+    if cursor not in INFILL_CURSORS:
+        raise DatasetError(f"unknown infilling cursor {cursor!r}; choose {INFILL_CURSORS}")
     path = benchdata_dir() / "humaneval_infilling" / INFILLING_FILES[benchmark]
+    line_level = benchmark in ("single-line", "multi-line")
     tasks = []
     for row in _read_jsonl(path):
-        line_level = benchmark in ("single-line", "multi-line")
-        suffix = "\n" + row["suffix"] if line_level else row["suffix"]
-        reference = row["canonical_solution"]
+        prefix, suffix, reference = row["prompt"], row["suffix"], row["canonical_solution"]
+        if line_level:
+            suffix, reference = "\n" + suffix, reference.removesuffix("\n")
+            if cursor == "indented":
+                indent = reference[: len(reference) - len(reference.lstrip(" \t"))]
+                prefix, reference = prefix + indent, reference[len(indent) :]
         tasks.append(
             Task(
                 task_id=row["task_id"],
                 benchmark=benchmark,
                 language="python",
-                prefix=row["prompt"],
+                prefix=prefix,
                 suffix=suffix,
-                program_head=row["prompt"],
+                program_head=prefix,
                 program_tail=suffix + _check_call(row["test"], row["entry_point"]),
                 entry_point=row["entry_point"],
-                reference=reference[:-1] if line_level else reference,
+                reference=reference,
             )
         )
     return tasks
@@ -259,12 +274,12 @@ def load_humaneval_x(short: str) -> list[Task]:
     return tasks
 
 
-def _loaders(crossfile_context: bool) -> dict[str, Callable[[], list[Task]]]:
+def _loaders(crossfile_context: bool, infill_cursor: str) -> dict[str, Callable[[], list[Task]]]:
     from copilot_lsp.eval import crossfile
 
     table: dict[str, Callable[[], list[Task]]] = {"humaneval": load_humaneval, "mbpp": load_mbpp}
     for name in INFILLING_FILES:
-        table[name] = lambda name=name: load_infilling(name)
+        table[name] = lambda name=name: load_infilling(name, infill_cursor)
     for short in HUMANEVAL_X_LANGUAGES:
         table[f"humaneval-x-{short}"] = lambda short=short: load_humaneval_x(short)
     table["crossfile"] = lambda: crossfile.load_crossfile(crossfile_context)
@@ -282,10 +297,12 @@ BENCHMARKS = (
 )
 
 
-def load_benchmark(name: str, crossfile_context: bool = True) -> list[Task]:
+def load_benchmark(
+    name: str, crossfile_context: bool = True, infill_cursor: str = "indented"
+) -> list[Task]:
     """All tasks of benchmark ``name``; ``crossfile_context=False`` drops the with-context
-    variants of the cross-file benchmarks."""
-    loaders = _loaders(crossfile_context)
+    variants of the cross-file benchmarks; ``infill_cursor``: see :func:`load_infilling`."""
+    loaders = _loaders(crossfile_context, infill_cursor)
     if name not in loaders:
         raise DatasetError(f"unknown benchmark {name!r}; choose from {', '.join(BENCHMARKS)}")
     return loaders[name]()

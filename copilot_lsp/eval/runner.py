@@ -48,6 +48,7 @@ class RunConfig:
     workers: int = 2
     """Sandboxed test programs running at the same time."""
     seed: int = 0
+    infill_cursor: str = "indented"
 
     def generation_settings(self) -> dict[str, Any]:
         """What changes the completions; a resumed run must match it."""
@@ -56,6 +57,7 @@ class RunConfig:
             "temperature": self.temperature,
             "top_p": self.top_p,
             "max_new_tokens": self.max_new_tokens,
+            "infill_cursor": self.infill_cursor,
         }
 
 

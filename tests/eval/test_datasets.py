@@ -48,11 +48,22 @@ def test_humaneval_generates_from_the_docstring() -> None:
 
 
 def test_line_level_holes_are_an_empty_line_in_the_editor() -> None:
-    for task in load_infilling("single-line")[:50]:
+    for task in load_infilling("single-line", cursor="line-start")[:50]:
         assert task.prefix.endswith("\n")
         assert task.suffix.startswith("\n")
-        assert not task.reference.endswith("\n")
         assert "\n" not in task.reference
+
+
+def test_indented_cursor_gives_the_first_lines_indentation() -> None:
+    plain = load_infilling("multi-line", cursor="line-start")[:50]
+    indented = load_infilling("multi-line")[:50]
+    for before, after in zip(plain, indented, strict=True):
+        indent = before.reference[: len(before.reference) - len(before.reference.lstrip())]
+        assert after.prefix == before.prefix + indent
+        assert after.reference == before.reference[len(indent) :]
+        assert after.program(after.reference) == before.program(before.reference)
+    with pytest.raises(DatasetError):
+        load_infilling("single-line", cursor="middle")
 
 
 def test_random_span_holes_are_taken_as_they_are() -> None:
@@ -114,7 +125,7 @@ def test_benchdata_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
         handle.write(json.dumps(row) + "\n")
     monkeypatch.setenv("COPILOT_LSP_BENCHDATA", str(tmp_path))
     assert benchdata_dir() == tmp_path
-    assert [t.reference for t in load_infilling("single-line")] == ["    return 1"]
+    assert [t.reference for t in load_infilling("single-line")] == ["return 1"]
     with pytest.raises(DatasetError, match="not found"):
         load_benchmark("mbpp")
 
