@@ -67,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("examples", nargs="?", type=Path, default=Path("examples"))
     _add_model_options(demo)
+
+    from copilot_lsp.eval.command import add_eval_parser
+
+    add_eval_parser(commands)
     return parser
 
 
@@ -130,6 +134,10 @@ def main(argv: list[str] | None = None) -> int:
         return _serve(args)
     if args.command == "complete":
         return _complete(args)
+    if args.command == "eval":
+        from copilot_lsp.eval.command import run_eval
+
+        return run_eval(args)
     from copilot_lsp.demo import run_demo
 
     return run_demo(args.examples, args.model)
