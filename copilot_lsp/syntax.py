@@ -8,7 +8,6 @@ from __future__ import annotations
 from enum import Enum
 
 _BLOCK_OPENERS = (":", "{", "(", "[", "=>", "->")
-_AUTO_CLOSERS = frozenset(")]}\"'`;:,")
 
 
 class CompletionKind(Enum):
@@ -25,16 +24,13 @@ def completion_kind(line_before: str, line_after: str) -> CompletionKind:
     """Decide from the current line's text before and after the cursor.
 
     - inside an identifier with more of it to the right: nothing useful to add;
-    - other code to the right (beyond auto-closed brackets and quotes): one line;
+    - other code to the right: one line;
     - otherwise (end of line, blank line): possibly several lines.
     """
     if line_before and line_after and _is_word(line_before[-1]) and _is_word(line_after[0]):
         return CompletionKind.NONE
-    rest = line_after.strip()
-    if rest and not set(rest) <= _AUTO_CLOSERS:
-        return CompletionKind.SINGLE_LINE
-    if rest:
-        # Only closers to the right, as in `print(|)`: finish this line.
+    if line_after.strip():
+        # Code (or only auto-closed brackets, as in `print(|)`) to the right: finish the line.
         return CompletionKind.SINGLE_LINE
     return CompletionKind.MULTI_LINE
 
