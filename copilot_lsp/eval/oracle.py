@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from copilot_lsp.backends.base import CancelToken, Generation, GenerationOptions, StopCheck
 from copilot_lsp.eval.datasets import Task
+from copilot_lsp.prompt.fim import QWEN25_CODER
 
 _PROBE = 300
 """Characters of the prefix's end and the suffix's start that identify a task's prompt."""
@@ -23,11 +24,16 @@ class OracleBackend:
     model_path: str = "oracle"
 
     def task_for(self, prompt: str) -> Task:
-        """The task whose prefix end and suffix start are both in ``prompt``."""
+        """The task whose prefix ends the prompt's prefix part and whose suffix starts its
+        suffix part (whatever the pipeline adds before the prefix does not matter)."""
+        head, _, rest = prompt.rpartition(QWEN25_CODER.suffix)
+        middle = rest.partition(QWEN25_CODER.middle)[0]
+        head = head.rstrip(" \t")
         matches = [
             task
             for task in self.tasks
-            if task.prefix.rstrip(" \t")[-_PROBE:] in prompt and task.suffix[:_PROBE] in prompt
+            if head.endswith(task.prefix.rstrip(" \t")[-_PROBE:])
+            and middle.startswith(task.suffix[:_PROBE])
         ]
         if not matches:
             raise LookupError("the prompt belongs to none of the tasks")
