@@ -25,5 +25,7 @@ def test_single_line_infilling_with_the_fast_model(tmp_path: Path) -> None:
         assert record["completion"].strip()  # the model answered something
     summary = json.loads((out / "summary.json").read_text())
     assert summary["model"] == "fast" and summary["tasks"] == 3
-    assert 0.0 <= summary["groups"]["single-line"]["pass_at_k"]["pass@1"] <= 1.0
+    # Greedy decoding is deterministic; the fast model gets at least one of these three
+    # right (a harness that broke prompts or test programs would get none).
+    assert summary["groups"]["single-line"]["pass_at_k"]["pass@1"] >= 1 / 3
     assert (out / "summary.md").is_file() and (out / "latency.png").is_file()
