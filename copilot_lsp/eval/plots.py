@@ -10,6 +10,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display
 
 import matplotlib.pyplot as plt
+from matplotlib import ticker
 
 from copilot_lsp.eval.passk import mean_pass_at_k
 from copilot_lsp.eval.runner import Record
@@ -27,16 +28,21 @@ def _counts_by_group(records: list[Record]) -> dict[str, list[tuple[int, int]]]:
 
 
 def pass_at_k_curve(records: list[Record], path: Path) -> Path | None:
-    """pass@k for k = 1..n per group (log-scaled k); None when nothing was executed."""
+    """pass@k for k = 1..n per group (log-scaled k when n > 10); None when nothing ran."""
     groups = _counts_by_group(records)
     if not groups:
         return None
     figure, axes = plt.subplots(figsize=(6, 4))
+    largest = 1
     for group, counts in sorted(groups.items()):
         n = min(count for count, _ in counts)
+        largest = max(largest, n)
         ks = list(range(1, n + 1))
-        axes.plot(ks, [mean_pass_at_k(counts, k) for k in ks], marker="o", label=group)
-    axes.set_xscale("log")
+        axes.plot(ks, [mean_pass_at_k(counts, k) for k in ks], marker=".", label=group)
+    if largest > 10:
+        axes.set_xscale("log")
+    axes.xaxis.set_major_formatter(ticker.ScalarFormatter())
+    axes.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
     axes.set_xlabel("k (samples)")
     axes.set_ylabel("pass@k")
     axes.set_ylim(0, 1)
