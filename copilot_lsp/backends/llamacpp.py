@@ -46,6 +46,7 @@ class LlamaCppBackend:
         except (ValueError, RuntimeError, OSError) as error:
             raise BackendError(f"llama.cpp could not load {model_path}: {error}") from error
         self.context_window = self._llm.n_ctx()
+        self._stop_id_cache: dict[tuple[str, ...], frozenset[int]] = {}
 
     def count_tokens(self, text: str) -> int:
         return len(self._tokenize(text))
@@ -77,6 +78,17 @@ class LlamaCppBackend:
             llm.eval(tokens[start : start + _PREFILL_CHUNK])
         return reuse, True
 
+    def _stop_ids(self, stop_texts: tuple[str, ...]) -> frozenset[int]:
+        """End-of-text plus every stop text that is a single token (cached per tuple)."""
+        if stop_texts not in self._stop_id_cache:
+            llm = self._llm
+            self._stop_id_cache[stop_texts] = frozenset({llm.token_eos()}) | {
+                ids[0]
+                for marker in stop_texts
+                if len(ids := llm.tokenize(marker.encode(), add_bos=False, special=True)) == 1
+            }
+        return self._stop_id_cache[stop_texts]
+
     def generate(
         self,
         prompt: str,
@@ -95,11 +107,7 @@ class LlamaCppBackend:
         started = time.perf_counter()
         reused, complete = self._prefill(tokens, cancel)
         prefilled = time.perf_counter()
-        stop_ids = {llm.token_eos()} | {
-            ids[0]
-            for marker in options.stop_texts
-            if len(ids := llm.tokenize(marker.encode("utf-8"), add_bos=False, special=True)) == 1
-        }
+        stop_ids = self._stop_ids(options.stop_texts)
         out = bytearray()
         text = ""
         produced = 0
