@@ -71,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     from copilot_lsp.eval.command import add_eval_parser
 
     add_eval_parser(commands)
+    from copilot_lsp.bench import add_bench_parser
+
+    add_bench_parser(commands)
     return parser
 
 
@@ -78,12 +81,17 @@ def _serve(args: argparse.Namespace) -> int:
     from copilot_lsp.server import create_server
 
     server = create_server()
-    if args.tcp:
-        server.start_tcp(*args.tcp)
-    elif args.ws:
-        server.start_ws(*args.ws)
-    else:
-        server.start_io(stdin=sys.stdin.buffer, stdout=_private_stdout())
+    try:
+        if args.tcp:
+            server.start_tcp(*args.tcp)
+        elif args.ws:
+            server.start_ws(*args.ws)
+        else:
+            server.start_io(stdin=sys.stdin.buffer, stdout=_private_stdout())
+    finally:
+        # The client went away (stdin closed) or asked to exit: stop the generation that
+        # may still run and free the model before the interpreter tears down.
+        server.model.close()
     return 0
 
 
@@ -138,6 +146,10 @@ def main(argv: list[str] | None = None) -> int:
         from copilot_lsp.eval.command import run_eval
 
         return run_eval(args)
+    if args.command == "bench":
+        from copilot_lsp.bench import run_bench
+
+        return run_bench(args)
     from copilot_lsp.demo import run_demo
 
     return run_demo(args.examples, args.model)

@@ -29,6 +29,9 @@ class Settings:
     """The model's context size, in tokens (prompt plus completion)."""
     threads: int = 0
     """CPU threads for inference; 0 uses every available core."""
+    naive_baseline: bool = False
+    """Benchmarks only: a fresh prompt per request, no KV-cache reuse, no answer cache and
+    no typing-through (the baseline `copilot-lsp bench latency` compares against)."""
 
 
 @dataclass(frozen=True)
@@ -46,11 +49,13 @@ _RULES: dict[str, _Rule] = {
     "temperature": _Rule(float, 0.0, 2.0),
     "context_window": _Rule(int, 256, 131072),
     "threads": _Rule(int, 0, 512),
+    "naive_baseline": _Rule(bool),
 }
 
 _ALIASES = {
     "maxNewTokens": "max_new_tokens",
     "contextWindow": "context_window",
+    "naiveBaseline": "naive_baseline",
 }
 
 
@@ -64,7 +69,7 @@ def _check(name: str, value: Any, rule: _Rule) -> Any:
     """Return the validated value or raise ValueError with a user-facing reason."""
     if rule.kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
-    if isinstance(value, bool) or not isinstance(value, rule.kind):
+    if (isinstance(value, bool) and rule.kind is not bool) or not isinstance(value, rule.kind):
         raise ValueError(f"expected {rule.kind.__name__}, got {type(value).__name__}")
     if rule.kind is float and not math.isfinite(value):
         raise ValueError("expected a finite number")

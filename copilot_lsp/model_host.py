@@ -45,6 +45,9 @@ class ModelHost:
         self.state: State = "idle"
         self.error: str | None = None
         self.load_seconds: float | None = None
+        self.in_flight = 0
+        """Generations submitted to the model thread and not finished yet."""
+        self._active: dict[int, CancelToken] = {}
 
     def _load(self, spec: ModelSpec, report: Callable[[str], None]) -> None:
         started = time.perf_counter()
@@ -80,12 +83,20 @@ class ModelHost:
         cancel = CancelToken()
 
         def on_model_thread() -> T:
-            # Read the backend here, not at submission: a reload may have replaced it.
-            if self.backend is None:
-                raise BackendError("the model is not loaded")
-            return work(self.backend, cancel)
+            try:
+                # Read the backend here, not at submission: a reload may have replaced it.
+                if self.backend is None:
+                    raise BackendError("the model is not loaded")
+                return work(self.backend, cancel)
+            finally:
+                with self._lock:
+                    self.in_flight -= 1
+                    self._active.pop(id(cancel), None)
 
         loop = asyncio.get_running_loop()
+        with self._lock:
+            self.in_flight += 1
+            self._active[id(cancel)] = cancel
         future = loop.run_in_executor(self._executor, on_model_thread)
         try:
             return await asyncio.shield(future)
@@ -94,6 +105,12 @@ class ModelHost:
             raise
 
     def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        """Stop every generation and free the model once the model thread is idle (freeing
+        it under a running generation crashed the process at shutdown)."""
+        with self._lock:
+            for token in self._active.values():
+                token.cancel()
+        self._executor.shutdown(wait=True, cancel_futures=True)
         if self.backend is not None:
             self.backend.close()
+            self.backend = None

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import uuid
+from collections import Counter
 from typing import Any
 
 from lsprotocol import types as lsp
@@ -25,6 +27,8 @@ from copilot_lsp.model_host import ModelHost, ModelSpec
 
 log = logging.getLogger(__name__)
 STATUS_REQUEST = "copilot/status"
+DOCUMENT_TEXT_REQUEST = "copilot/documentText"
+"""Debug request: the server's copy of an open document (tests compare it with the editor's)."""
 
 
 class CopilotProtocol(LanguageServerProtocol):
@@ -81,6 +85,9 @@ class CopilotServer(LanguageServer):
         self.pending_problems: list[str] = []
         """Settings problems found during initialize, shown once the client is ready."""
         self._load_task: asyncio.Task[None] | None = None
+        self.counters: Counter[str] = Counter()
+        """Request outcomes for copilot/status: requests, answered, cancelled, modelCalls;
+        the answer cache and typing-through add fromCache and typingThrough."""
 
     def tell_user(self, message: str, kind: lsp.MessageType = lsp.MessageType.Warning) -> None:
         log.warning("%s", message)
@@ -137,7 +144,17 @@ class CopilotServer(LanguageServer):
             "loadSeconds": self.model.load_seconds,
             "lastGeneration": self.last_generation,
             "version": __version__,
+            "counters": dict(self.counters),
+            "generationsInFlight": self.model.in_flight,
+            "threads": threading.active_count(),
         }
+
+    def document_text(self, params: Any) -> dict[str, Any]:
+        uri = getattr(params, "uri", None)
+        if not isinstance(uri, str):
+            raise JsonRpcInvalidParams("expected {uri: string}")
+        document = self.document_or_error(uri)
+        return {"text": document.text, "version": document.version}
 
     def document_or_error(self, uri: str) -> Document:
         document = self.documents.get(uri)
@@ -146,6 +163,18 @@ class CopilotServer(LanguageServer):
         return document
 
     async def inline_completion(
+        self, params: lsp.InlineCompletionParams
+    ) -> lsp.InlineCompletionList:
+        self.counters["requests"] += 1
+        try:
+            answer = await self._inline_completion(params)
+        except asyncio.CancelledError:
+            self.counters["cancelled"] += 1
+            raise
+        self.counters["answered" if answer.items else "empty"] += 1
+        return answer
+
+    async def _inline_completion(
         self, params: lsp.InlineCompletionParams
     ) -> lsp.InlineCompletionList:
         document = self.document_or_error(params.text_document.uri)
@@ -178,7 +207,9 @@ class CopilotServer(LanguageServer):
             invoked=params.context.trigger_kind == lsp.InlineCompletionTriggerKind.Invoked,
         )
         options = GenerationOptions(
-            max_new_tokens=self.settings.max_new_tokens, temperature=self.settings.temperature
+            max_new_tokens=self.settings.max_new_tokens,
+            temperature=self.settings.temperature,
+            reuse_kv=not self.settings.naive_baseline,
         )
 
         def work(backend: Backend, cancel: CancelToken) -> CompletionResult:
@@ -193,6 +224,7 @@ class CopilotServer(LanguageServer):
                 }
             return result
 
+        self.counters["modelCalls"] += 1
         try:
             result = await self.model.run(work)
         except BackendError as error:
@@ -235,6 +267,10 @@ def create_server() -> CopilotServer:
     @server.feature(STATUS_REQUEST)
     def on_status(ls: CopilotServer, params: Any) -> dict[str, Any]:
         return ls.status()
+
+    @server.feature(DOCUMENT_TEXT_REQUEST)
+    def on_document_text(ls: CopilotServer, params: Any) -> dict[str, Any]:
+        return ls.document_text(params)
 
     @server.feature(lsp.SHUTDOWN)
     def on_shutdown(ls: CopilotServer, params: Any) -> None:

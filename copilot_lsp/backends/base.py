@@ -22,6 +22,9 @@ class GenerationOptions:
     top_k: int = 40
     stop_texts: tuple[str, ...] = ()
     """Markers that end generation when they appear as text (special tokens included)."""
+    reuse_kv: bool = True
+    """Keep the KV cache of the prompt prefix shared with the previous request (False: the
+    naive baseline evaluates every prompt from scratch)."""
 
 
 @dataclass

@@ -54,14 +54,17 @@ class LlamaCppBackend:
     def _tokenize(self, text: str) -> list[int]:
         return self._llm.tokenize(text.encode("utf-8"), add_bos=True, special=True)
 
-    def _prefill(self, tokens: list[int], cancel: CancelToken) -> tuple[int, bool]:
-        """Evaluate the prompt, keeping the KV cache for the prefix shared with the last one.
+    def _prefill(
+        self, tokens: list[int], cancel: CancelToken, reuse_kv: bool = True
+    ) -> tuple[int, bool]:
+        """Evaluate the prompt, keeping the KV cache for the prefix shared with the last one
+        (unless ``reuse_kv`` is off: the naive baseline starts from scratch every time).
 
         Returns how many tokens were reused and whether the prompt was fully evaluated.
         """
         llm = self._llm
         shared = 0
-        for cached, new in zip(llm._input_ids, tokens, strict=False):
+        for cached, new in zip(llm._input_ids if reuse_kv else (), tokens, strict=False):
             if cached != new:
                 break
             shared += 1
@@ -105,7 +108,7 @@ class LlamaCppBackend:
                 "context"
             )
         started = time.perf_counter()
-        reused, complete = self._prefill(tokens, cancel)
+        reused, complete = self._prefill(tokens, cancel, options.reuse_kv)
         prefilled = time.perf_counter()
         stop_ids = self._stop_ids(options.stop_texts)
         out = bytearray()

@@ -6,6 +6,7 @@ measures exactly what users get.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass
 
@@ -65,12 +66,9 @@ def complete(
     if dangling:
         prefix = prefix[: -len(dangling)]
     prompt = build_prompt(template, prefix, request.suffix, budget)
-    options = GenerationOptions(
-        max_new_tokens=options.max_new_tokens,
-        temperature=options.temperature,
-        top_p=options.top_p,
-        top_k=options.top_k,
-        stop_texts=tuple(dict.fromkeys(options.stop_texts + template.stop_texts)),
+    # replace() keeps every other option (reuse_kv included) as the caller set it.
+    options = dataclasses.replace(
+        options, stop_texts=tuple(dict.fromkeys(options.stop_texts + template.stop_texts))
     )
     generation = backend.generate(prompt, options, cancel, answer_is_complete(kind, line_before))
     raw = generation.text

@@ -1,0 +1,22 @@
+"""Benchmarks that drive the real server: `copilot-lsp bench ...`."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def add_bench_parser(commands: Any) -> None:
+    bench = commands.add_parser("bench", help="benchmarks through the real server")
+    kinds = bench.add_subparsers(dest="bench_command", required=True, metavar="BENCHMARK")
+    from copilot_lsp.bench.latency import add_latency_parser
+
+    add_latency_parser(kinds)
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    if args.bench_command == "latency":
+        from copilot_lsp.bench.latency import run_latency
+
+        return run_latency(args)
+    raise SystemExit(f"unknown benchmark {args.bench_command!r}")
