@@ -78,6 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from copilot_lsp.rpc_guard import GuardedReader
     from copilot_lsp.server import create_server
 
     server = create_server()
@@ -87,7 +88,7 @@ def _serve(args: argparse.Namespace) -> int:
         elif args.ws:
             server.start_ws(*args.ws)
         else:
-            server.start_io(stdin=sys.stdin.buffer, stdout=_private_stdout())
+            server.start_io(stdin=GuardedReader(sys.stdin.buffer), stdout=_private_stdout())
     finally:
         # The client went away (stdin closed) or asked to exit: stop the generation that
         # may still run and free the model before the interpreter tears down.
@@ -138,6 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=args.log_level, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s"
     )
+    from copilot_lsp.rpc_guard import RedactingFilter
+
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactingFilter())  # no source text in the logs
     if args.command == "serve":
         return _serve(args)
     if args.command == "complete":

@@ -24,6 +24,7 @@ from copilot_lsp.features.inline_completion import (
     complete,
 )
 from copilot_lsp.model_host import ModelHost, ModelSpec
+from copilot_lsp.rpc_guard import GuardedProtocol, report_protocol_error
 
 log = logging.getLogger(__name__)
 STATUS_REQUEST = "copilot/status"
@@ -31,8 +32,9 @@ DOCUMENT_TEXT_REQUEST = "copilot/documentText"
 """Debug request: the server's copy of an open document (tests compare it with the editor's)."""
 
 
-class CopilotProtocol(LanguageServerProtocol):
-    """Keeps open documents in our own store (exact LSP line breaks and encodings)."""
+class CopilotProtocol(GuardedProtocol, LanguageServerProtocol):
+    """Keeps open documents in our own store (exact LSP line breaks and encodings);
+    GuardedProtocol answers malformed requests instead of dropping them."""
 
     _server: CopilotServer
 
@@ -88,6 +90,10 @@ class CopilotServer(LanguageServer):
         self.counters: Counter[str] = Counter()
         """Request outcomes for copilot/status: requests, answered, cancelled, modelCalls;
         the answer cache and typing-through add fromCache and typingThrough."""
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        if not report_protocol_error(self.protocol, error):
+            super().report_server_error(error, source)
 
     def tell_user(self, message: str, kind: lsp.MessageType = lsp.MessageType.Warning) -> None:
         log.warning("%s", message)
