@@ -14,10 +14,11 @@ from copilot_lsp.models import DEFAULT_PRESET, PRESETS
 
 
 def _host_port(value: str) -> tuple[str, int]:
+    """HOST:PORT, or PORT alone for 127.0.0.1 (listeners are local unless asked)."""
     host, _, port = value.rpartition(":")
-    if not host or not port.isdigit():
-        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {value!r}")
-    return host, int(port)
+    if not port.isdigit() or (_ and not host):
+        raise argparse.ArgumentTypeError(f"expected [HOST:]PORT, got {value!r}")
+    return host or "127.0.0.1", int(port)
 
 
 def _position(value: str) -> tuple[Path, int, int]:
@@ -51,8 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run the language server (stdio by default)")
     where = serve.add_mutually_exclusive_group()
-    where.add_argument("--tcp", type=_host_port, metavar="HOST:PORT", help="listen on TCP")
-    where.add_argument("--ws", type=_host_port, metavar="HOST:PORT", help="listen on WebSocket")
+    where.add_argument(
+        "--tcp", type=_host_port, metavar="[HOST:]PORT", help="listen on TCP (127.0.0.1)"
+    )
+    where.add_argument(
+        "--ws", type=_host_port, metavar="[HOST:]PORT", help="listen on WebSocket (127.0.0.1)"
+    )
 
     one = commands.add_parser("complete", help="print one completion for FILE:LINE:COL")
     one.add_argument(
@@ -78,10 +83,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from copilot_lsp.rpc_guard import GuardedReader
+    from copilot_lsp.rpc_guard import TOKEN_ENV, GuardedReader, is_loopback
     from copilot_lsp.server import create_server
 
     server = create_server()
+    listen = args.tcp or args.ws
+    token = os.environ.get(TOKEN_ENV) or None
+    if listen and not is_loopback(listen[0]) and token is None:
+        print(
+            f"copilot-lsp: refusing to listen on {listen[0]} without a token: set {TOKEN_ENV} "
+            "(clients send it as initializationOptions.token)",
+            file=sys.stderr,
+        )
+        return 2
+    if listen:
+        server.auth_token = token
     try:
         if args.tcp:
             server.start_tcp(*args.tcp)

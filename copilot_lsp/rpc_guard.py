@@ -8,6 +8,8 @@ handler fails. The pieces here close those gaps without touching pygls itself.
 
 from __future__ import annotations
 
+import hmac
+import ipaddress
 import json
 import logging
 from typing import Any
@@ -21,6 +23,9 @@ from pygls.exceptions import (
 
 log = logging.getLogger(__name__)
 PARSE_ERROR = -32700
+UNAUTHORIZED = -32001
+TOKEN_ENV = "COPILOT_LSP_TOKEN"
+"""The environment variable that holds the token a network client must present."""
 MAX_BODY_BYTES = 256 * 1024 * 1024
 """Bodies announced larger than this are read and dropped instead of buffered."""
 
@@ -59,8 +64,13 @@ class GuardedProtocol:
             self._send_response(data["id"], None, answer.to_response_error())  # type: ignore[attr-defined]
             return ANSWERED
 
+    _authenticated = False
+
     def handle_message(self, message: Any) -> None:
         if message is ANSWERED:
+            return
+        token = getattr(getattr(self, "_server", None), "auth_token", None)
+        if token and not self._authenticated and not self._admit(message, token):
             return
         if not hasattr(message, "jsonrpc"):
             # Valid JSON but no JSON-RPC message (an array, a number, an object without
@@ -73,6 +83,31 @@ class GuardedProtocol:
             )
             return
         super().handle_message(message)  # type: ignore[misc]
+
+    def _admit(self, message: Any, token: str) -> bool:
+        """With a token configured, nothing but an `initialize` carrying it gets through."""
+        method = getattr(message, "method", None)
+        if method == "initialize":
+            options = getattr(message.params, "initialization_options", None)
+            given = options.get("token") if isinstance(options, dict) else None
+            given = getattr(options, "token", given)
+            if isinstance(given, str) and hmac.compare_digest(given.encode(), token.encode()):
+                self._authenticated = True
+                return True
+        request_id = getattr(message, "id", None)
+        log.warning("refused an unauthenticated %r message", method)
+        if _valid_id(request_id) and method is not None:
+            send_error(self, request_id, UNAUTHORIZED, "unauthorized: initialize with the token")
+        return False
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def send_error(protocol: Any, request_id: Any, code: int, message: str) -> None:

@@ -87,6 +87,8 @@ class CopilotServer(LanguageServer):
         self.pending_problems: list[str] = []
         """Settings problems found during initialize, shown once the client is ready."""
         self._load_task: asyncio.Task[None] | None = None
+        self.auth_token: str | None = None
+        """Set for network listeners with a token: clients must initialize with it."""
         self.counters: Counter[str] = Counter()
         """Request outcomes for copilot/status: requests, answered, cancelled, modelCalls;
         the answer cache and typing-through add fromCache and typingThrough."""

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-SERVER = [sys.executable, "-m", "copilot_lsp", "serve"]
+PROGRAM = [sys.executable, "-m", "copilot_lsp"]
 
 
 def frame(body: bytes) -> bytes:
@@ -32,10 +32,20 @@ def message(payload: dict[str, Any]) -> bytes:
 class RawServer:
     """One server process; ``request`` returns the id, ``answer`` waits for its response."""
 
-    def __init__(self, *args: str, stderr_path: Path | None = None) -> None:
+    def __init__(
+        self,
+        *args: str,
+        stderr_path: Path | None = None,
+        log_level: str = "WARNING",
+        env: dict[str, str] | None = None,
+    ) -> None:
         self._stderr = open(stderr_path or os.devnull, "wb")  # noqa: SIM115
         self.process = subprocess.Popen(
-            [*SERVER, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._stderr
+            [*PROGRAM, "--log-level", log_level, "serve", *args],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._stderr,
+            env=env,
         )
         self._ids = itertools.count(1)
         self._answers: dict[Any, dict[str, Any]] = {}
@@ -138,7 +148,14 @@ class RawServer:
     def open(self, uri: str, text: str, version: int = 1, language: str = "python") -> None:
         self.notify(
             "textDocument/didOpen",
-            {"textDocument": {"uri": uri, "languageId": language, "version": version, "text": text}},
+            {
+                "textDocument": {
+                    "uri": uri,
+                    "languageId": language,
+                    "version": version,
+                    "text": text,
+                }
+            },
         )
 
     def text_of(self, uri: str) -> str:
