@@ -51,6 +51,11 @@ class GuardedProtocol:
             if "method" not in data or not _valid_id(data.get("id")):
                 raise  # a notification or a response: nobody waits for an answer
             method = data["method"]
+            if self._locked():
+                send_error(
+                    self, data["id"], UNAUTHORIZED, "unauthorized: initialize with the token"
+                )
+                return ANSWERED
             try:
                 self._get_handler(method)  # type: ignore[attr-defined]
                 answer: JsonRpcException = JsonRpcInvalidParams(
@@ -69,8 +74,7 @@ class GuardedProtocol:
     def handle_message(self, message: Any) -> None:
         if message is ANSWERED:
             return
-        token = getattr(getattr(self, "_server", None), "auth_token", None)
-        if token and not self._authenticated and not self._admit(message, token):
+        if self._locked() and not self._admit(message):
             return
         if not hasattr(message, "jsonrpc"):
             # Valid JSON but no JSON-RPC message (an array, a number, an object without
@@ -84,8 +88,15 @@ class GuardedProtocol:
             return
         super().handle_message(message)  # type: ignore[misc]
 
-    def _admit(self, message: Any, token: str) -> bool:
+    def _locked(self) -> bool:
+        return bool(self._token()) and not self._authenticated
+
+    def _token(self) -> str | None:
+        return getattr(getattr(self, "_server", None), "auth_token", None)
+
+    def _admit(self, message: Any) -> bool:
         """With a token configured, nothing but an `initialize` carrying it gets through."""
+        token = self._token() or ""
         method = getattr(message, "method", None)
         if method == "initialize":
             options = getattr(message.params, "initialization_options", None)
