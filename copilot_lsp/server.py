@@ -229,6 +229,8 @@ class CopilotServer(LanguageServer):
                     "promptTokens": generation.prompt_tokens,
                     "reusedPromptTokens": generation.reused_prompt_tokens,
                     "completionTokens": generation.completion_tokens,
+                    "prefillSeconds": round(generation.prefill_seconds, 3),
+                    "decodeSeconds": round(generation.decode_seconds, 3),
                 }
             return result
 

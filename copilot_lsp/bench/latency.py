@@ -48,6 +48,9 @@ class RequestRecord:
     """Model calls the server started while answering (0: cache or typing-through)."""
     counters: dict[str, int]
     """Server counters that moved while answering (fromCache, typingThrough, ...)."""
+    generation: dict[str, Any] | None = None
+    """The server's report of the model call (prompt, reused and completion tokens,
+    prefill and decode seconds): where the time went."""
 
 
 @dataclass
@@ -202,7 +205,8 @@ class Replay:
             self._cancel(request_id)
             result, latency = None, math.inf
         suggestion = _suggestion(result, document, cursor)
-        after = (await self.status())["counters"]
+        current = await self.status()
+        after = current["counters"]
         moved = {
             name: after.get(name, 0) - before.get(name, 0)
             for name in after
@@ -217,6 +221,7 @@ class Replay:
                 matched=matched_chars(suggestion, task.body[typed:]),
                 model_calls=moved.get("modelCalls", 0),
                 counters=moved,
+                generation=current.get("lastGeneration") if moved.get("modelCalls") else None,
             )
         )
 
@@ -388,6 +393,7 @@ async def _bench(args: argparse.Namespace) -> int:
         return 2
     print(f"{len(tasks)} bodies: {', '.join(task.name for task in tasks)}", file=sys.stderr)
     modes = [OPTIMIZED] if args.no_baseline else [OPTIMIZED, BASELINE]
+    load_before = os.getloadavg()  # other jobs on a shared machine slow everything down
     sessions = []
     for preset in args.preset or ["quality", "fast"]:
         for mode in modes:
@@ -397,7 +403,12 @@ async def _bench(args: argparse.Namespace) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     report = {
         "version": __version__,
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "load_average_before": load_before,
+            "load_average_after": os.getloadavg(),
+        },
         "seed": args.seed,
         "patience_s": args.patience,
         "tasks": [{"name": task.name, "chars": len(task.body)} for task in tasks],

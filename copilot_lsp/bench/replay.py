@@ -115,13 +115,15 @@ def load_tasks(examples: Path, count: int, seed: int, low: int = 60, high: int =
         inside = path.is_relative_to(examples.resolve()) or path.is_relative_to(examples)
         for start, end in find_bodies(original, language, low, high):
             name = f"{path.relative_to(examples) if inside else path.name}:{start}"
+            # The editor auto-indents the first line: typing starts after the indentation.
+            lead = indentation(original[start:end])
             task = Task(
                 name=name,
                 uri=path.resolve().as_uri(),
                 language_id=language,
-                text=original[:start] + original[end:],
-                cursor=start,
-                body=original[start:end],
+                text=original[: start + len(lead)] + original[end:],
+                cursor=start + len(lead),
+                body=original[start + len(lead) : end],
             )
             (example_tasks if inside else library_tasks).append(task)
     chooser.shuffle(example_tasks)
