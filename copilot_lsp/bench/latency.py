@@ -198,12 +198,14 @@ class Replay:
         before = (await self.status())["counters"]
         began = time.perf_counter()
         request_id, future = self._request(task.uri, document, cursor)
-        try:
-            result = await asyncio.wait_for(asyncio.wrap_future(future), self.patience)
-            latency = (time.perf_counter() - began) * 1000
-        except TimeoutError:
-            self._cancel(request_id)
-            result, latency = None, math.inf
+        waiter = asyncio.wrap_future(future)
+        done, _ = await asyncio.wait({waiter}, timeout=self.patience)
+        latency = (time.perf_counter() - began) * 1000 if done else math.inf
+        result = None
+        if not done:
+            self._cancel(request_id)  # the person typed on: the request is stale
+        elif waiter.exception() is None:
+            result = waiter.result()
         suggestion = _suggestion(result, document, cursor)
         current = await self.status()
         after = current["counters"]
