@@ -204,6 +204,7 @@ class Replay:
         result = None
         if not done:
             self._cancel(request_id)  # the person typed on: the request is stale
+            waiter.add_done_callback(lambda late: late.cancelled() or late.exception())
         elif waiter.exception() is None:
             result = waiter.result()
         suggestion = _suggestion(result, document, cursor)

@@ -18,7 +18,7 @@ from copilot_lsp.syntax import indentation
 LANGUAGES = {".py": "python", ".js": "javascript", ".ts": "typescript", ".go": "go"}
 _JS_HEADER = re.compile(
     r"^\s*(?!(if|for|while|switch|catch)\b)"
-    r"(.*function\b.*|.*=>\s*|(async\s+)?[\w$]+\s*\(.*\))\{\s*$"
+    r"(.*function\b.*|.*=>\s*|(async\s+)?[\w$]+\s*\(.*\))\s*\{\s*$"
 )
 _HEADER = {
     "python": re.compile(r"^\s*(async\s+)?def\s.*:\s*(#.*)?$"),
