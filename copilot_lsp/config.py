@@ -29,6 +29,21 @@ class Settings:
     """The model's context size, in tokens (prompt plus completion)."""
     threads: int = 0
     """CPU threads for inference; 0 uses every available core."""
+    # --- request flow, cache and usage log (features/completion_service.py) ---
+    cache: bool = True
+    """Answer a prompt seen before (same model and options) from the cache."""
+    typing_through: bool = True
+    """While the user types the start of the suggestion shown, answer with its rest."""
+    debounce_ms: int = 150
+    """Longest server-side wait before an automatic request runs (adapts to typing speed;
+    0 = none). Invoked requests never wait."""
+    precompute: bool = False
+    """After a suggestion is shown, compute the next one in idle time (Tab-Tab is then
+    instant); costs CPU while idle."""
+    usage_log: bool = True
+    """Record shown/accepted/rejected events in a local file (for `copilot-lsp stats`)."""
+    usage_log_text: bool = False
+    """Also record the suggested text in the usage log (off: sizes and timings only)."""
 
 
 @dataclass(frozen=True)
@@ -46,11 +61,21 @@ _RULES: dict[str, _Rule] = {
     "temperature": _Rule(float, 0.0, 2.0),
     "context_window": _Rule(int, 256, 131072),
     "threads": _Rule(int, 0, 512),
+    "cache": _Rule(bool),
+    "typing_through": _Rule(bool),
+    "debounce_ms": _Rule(int, 0, 2000),
+    "precompute": _Rule(bool),
+    "usage_log": _Rule(bool),
+    "usage_log_text": _Rule(bool),
 }
 
 _ALIASES = {
     "maxNewTokens": "max_new_tokens",
     "contextWindow": "context_window",
+    "typingThrough": "typing_through",
+    "debounceMs": "debounce_ms",
+    "usageLog": "usage_log",
+    "usageLogText": "usage_log_text",
 }
 
 
@@ -64,7 +89,7 @@ def _check(name: str, value: Any, rule: _Rule) -> Any:
     """Return the validated value or raise ValueError with a user-facing reason."""
     if rule.kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
-    if isinstance(value, bool) or not isinstance(value, rule.kind):
+    if (isinstance(value, bool) and rule.kind is not bool) or not isinstance(value, rule.kind):
         raise ValueError(f"expected {rule.kind.__name__}, got {type(value).__name__}")
     if rule.kind is float and not math.isfinite(value):
         raise ValueError("expected a finite number")

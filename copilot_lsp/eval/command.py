@@ -98,6 +98,12 @@ def add_eval_parser(subparsers: Any) -> None:
         "pipeline's post-processing leaves possible",
     )
     parser.add_argument(
+        "--raw",
+        action="store_true",
+        help="score the model's raw answer (special markers cut, no stop criterion, no "
+        "post-processing): the baseline that shows what post-processing is worth",
+    )
+    parser.add_argument(
         "--no-crossfile-context",
         action="store_true",
         help="cross-file benchmarks: only the variant without cross-file context",
@@ -150,6 +156,7 @@ def make_config(args: argparse.Namespace, benchmarks: list[str]) -> RunConfig:
         workers=args.workers,
         seed=args.seed,
         infill_cursor=args.infill_cursor,
+        postprocess=not getattr(args, "raw", False),
     )
 
 
@@ -180,6 +187,7 @@ def run_eval(args: argparse.Namespace, backend: Backend | None = None) -> int:
         benchmarks, tasks = load_tasks(args)
         config = make_config(args, benchmarks)
         label = config.benchmark + ("@line-start" if args.infill_cursor == "line-start" else "")
+        label += "" if config.postprocess else "@raw"
         out_dir = args.out or Path("out") / "eval" / f"{label}-{model_label(config.model)}"
         own_backend = backend is None
         if backend is not None:
