@@ -192,7 +192,11 @@ class CopilotServer(LanguageServer):
                 lsp.InlineCompletionItem(
                     insert_text=head + suggestion.text,
                     range=replace,
-                    command=lsp.Command("Accepted", ACCEPTED_COMMAND, [suggestion.suggestion_id]),
+                    command=lsp.Command(
+                        title="Accepted",
+                        command=ACCEPTED_COMMAND,
+                        arguments=[suggestion.suggestion_id],
+                    ),
                 )
                 for suggestion in result.suggestions
             ]
