@@ -71,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     from copilot_lsp.eval.command import add_eval_parser
 
     add_eval_parser(commands)
+
+    from copilot_lsp.stats import add_stats_parser
+
+    add_stats_parser(commands)
     return parser
 
 
@@ -138,6 +142,10 @@ def main(argv: list[str] | None = None) -> int:
         from copilot_lsp.eval.command import run_eval
 
         return run_eval(args)
+    if args.command == "stats":
+        from copilot_lsp.stats import run_stats
+
+        return run_stats(args)
     from copilot_lsp.demo import run_demo
 
     return run_demo(args.examples, args.model)
