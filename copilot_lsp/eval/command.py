@@ -82,6 +82,12 @@ def add_eval_parser(subparsers: Any) -> None:
     )
     parser.add_argument("--workers", type=int, default=2, help="test programs run in parallel")
     parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="CPU threads for the model (0: all cores; 1 is faster on a busy machine)",
+    )
+    parser.add_argument(
         "--out", type=Path, default=None, help="default: out/eval/<benchmark>-<model>"
     )
     parser.add_argument(
@@ -160,14 +166,14 @@ def make_config(args: argparse.Namespace, benchmarks: list[str]) -> RunConfig:
     )
 
 
-def _load_model(model: str) -> Backend:
+def _load_model(model: str, threads: int = 0) -> Backend:
     from copilot_lsp.backends import load_backend
     from copilot_lsp.models import resolve_model
 
     def progress(message: str) -> None:
         print(f"copilot-lsp eval: {message}", file=sys.stderr)
 
-    return load_backend("llamacpp", str(resolve_model(model, progress)), CONTEXT_WINDOW, 0)
+    return load_backend("llamacpp", str(resolve_model(model, progress)), CONTEXT_WINDOW, threads)
 
 
 def write_outputs(out_dir: Path, summary: dict[str, Any], records: list[dict[str, Any]]) -> None:
@@ -195,7 +201,7 @@ def run_eval(args: argparse.Namespace, backend: Backend | None = None) -> int:
         elif args.oracle:
             engine = OracleBackend(tasks)
         else:
-            engine = _load_model(args.model)
+            engine = _load_model(args.model, getattr(args, "threads", 0))
         try:
             records, seconds = timed_run(
                 tasks, engine, config, out_dir, show_progress=sys.stderr.isatty()
