@@ -231,12 +231,12 @@ def create_server() -> CopilotServer:
         return await ls.inline_completion(params)
 
     @server.command(ACCEPTED_COMMAND)
-    def on_accepted(ls: CopilotServer, arguments: Any) -> None:
-        ls.completions.accepted(_suggestion_id(arguments))
+    def on_accepted(ls: CopilotServer, suggestion_id: Any) -> None:
+        ls.completions.accepted(_suggestion_id(suggestion_id))
 
     @server.command(REJECTED_COMMAND)
-    def on_rejected(ls: CopilotServer, arguments: Any) -> None:
-        ls.completions.rejected(_suggestion_id(arguments))
+    def on_rejected(ls: CopilotServer, suggestion_id: Any) -> None:
+        ls.completions.rejected(_suggestion_id(suggestion_id))
 
     @server.feature(STATUS_REQUEST)
     def on_status(ls: CopilotServer, params: Any) -> dict[str, Any]:
@@ -249,8 +249,8 @@ def create_server() -> CopilotServer:
     return server
 
 
-def _suggestion_id(arguments: Any) -> str:
-    """The suggestion id a command was run with (``[id]``)."""
-    if isinstance(arguments, list) and arguments and isinstance(arguments[0], str):
-        return arguments[0]
-    raise JsonRpcInvalidParams("expected the suggestion id as the only argument")
+def _suggestion_id(value: Any) -> str:
+    """The suggestion id a command was run with (its only argument)."""
+    if isinstance(value, str) and value:
+        return value
+    raise JsonRpcInvalidParams("expected the suggestion id (a string) as the only argument")
