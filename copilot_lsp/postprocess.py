@@ -151,17 +151,28 @@ def _next_code_line(suffix: str) -> str | None:
     return None
 
 
-def block_end(text: str, line_before: str, suffix: str = "", prefix: str = "") -> int | None:
+def block_end(
+    text: str,
+    line_before: str,
+    suffix: str = "",
+    prefix: str = "",
+    dedent_to_suffix: bool = False,
+) -> int | None:
     """Where a multi-line completion leaves the code it was asked for (None: it does not).
 
-    The floor is the cursor's block (its line's indentation, one level deeper after a block
-    opener), lowered to the level of the code after the cursor when that is lower: the
-    completion may then finish the enclosing blocks (with nothing after the cursor, up to
-    the enclosing top-level definition). A later line indented below the floor ends the
-    completion; so does a top-level line once the completion has been in an indented body,
-    or a new definition at a level it reached by dedenting. Inside brackets left open by
+    The floor is the cursor's block: its line's indentation, one level deeper after a block
+    opener. A later line indented below the floor ends the completion; so does a top-level
+    line once the completion has been in an indented body. Inside brackets left open by
     the prefix or the completion, indentation ends nothing, and closing a bracket the
-    prefix opened lowers the floor to the line that opened it.
+    prefix opened lowers the floor to the line that opened it (unless the code after the
+    cursor starts with that closer: the editor has it already).
+
+    ``dedent_to_suffix`` lowers the floor to the level of the code after the cursor (to
+    the enclosing definition when nothing follows), so that a completion may finish the
+    enclosing blocks, stopping at a new definition. Holes that span blocks need it (the
+    oracle's multi-line ceiling rises from 0.69 to 0.87), but real models then ramble on
+    past the line they were asked for (fast model, single-line infilling: 0.40 against
+    0.54 with the block floor), so it is off.
     """
     lines = text.split("\n")
     if len(lines) < 2:
@@ -169,13 +180,13 @@ def block_end(text: str, line_before: str, suffix: str = "", prefix: str = "") -
     cursor_indent = _width(indentation(line_before))
     base = cursor_indent + 1 if opens_block(line_before) else cursor_indent
     following = _next_code_line(suffix)
-    if following is None:
+    suffix_closes = following is not None and following.lstrip()[:1] in _CLOSERS
+    floor = base
+    if dedent_to_suffix and following is None:
         floor = min(base, 1)
-    else:
-        floor = _width(indentation(following))
-        if following.lstrip()[:1] in _CLOSERS:
-            floor += 1  # the closer belongs to the suffix; stay inside its block
-        floor = min(base, floor)
+    elif dedent_to_suffix and following is not None:
+        level = _width(indentation(following))
+        floor = min(base, level + 1 if suffix_closes else level)
     prefix_widths = [width for _, width in _open_brackets(prefix or line_before)]
     still_open = len(prefix_widths)
     depth = _depth_after(lines[0], still_open)
@@ -188,7 +199,7 @@ def block_end(text: str, line_before: str, suffix: str = "", prefix: str = "") -
         if line.strip():
             width = _width(indentation(line))
             starts_with_closer = line.lstrip()[0] in _CLOSERS
-            if depth > 0 and (width >= floor or starts_with_closer):
+            if depth > 0 and (width >= floor or (starts_with_closer and not suffix_closes)):
                 pass  # inside brackets: the layout is free
             elif width < floor:
                 return offset
@@ -240,9 +251,15 @@ def _suffix_repeat_line(lines: list[str], suffix: str, growing: bool = False) ->
         wanted = min(_SUFFIX_MATCH_LINES, len(following))
         if not growing:
             wanted = min(wanted, len(rest))
+        if wanted == 1 and _closers_only(following[0]) and len(rest) > 1:
+            continue  # a lone `}` is no evidence: it closes many blocks
         if rest[:wanted] == following[:wanted]:
             return index
     return None
+
+
+def _closers_only(line: str) -> bool:
+    return all(char in ")]};, " for char in line)
 
 
 def cut_at_suffix_repeat(text: str, suffix: str) -> str:
@@ -424,7 +441,7 @@ def reindent(text: str, unit: str | None, cursor_indent: str = "") -> str:
 
         else:
             step = math.gcd(*(abs(len(indent) - base) for indent in body))
-            if step in (0, size) or step not in (2, 4, 8) or base % size:
+            if step == 0 or step % size == 0 or step not in (2, 4, 8) or base % size:
                 return text
 
             def convert(indent: str) -> str:

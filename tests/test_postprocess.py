@@ -59,19 +59,28 @@ def test_block_ends_at_dedent_below_the_code_after_the_cursor() -> None:
     assert clean_completion(raw, MULTI, "    if x:", "", suffix) == "\n        return x"
 
 
-def test_with_nothing_after_the_cursor_the_enclosing_definition_is_finished() -> None:
+def test_by_default_the_completion_stays_in_the_cursor_block() -> None:
+    raw = "i -= 1\n    return res\n"
+    suffix = "\n    return res.lower()\n"
+    assert clean_completion(raw, MULTI, "        ", "", suffix) == "i -= 1"
+    assert clean_completion("return s\n\n    return None", MULTI, "        ", "", "\n") == (
+        "return s"
+    )
+
+
+def test_dedent_to_suffix_finishes_the_enclosing_definition() -> None:
     raw = "\n        return x\n    return y\ndef other():\n    pass"
-    assert clean_completion(raw, MULTI, "    if x:", "", "") == "\n        return x\n    return y"
+    end = block_end(raw, "    if x:", "", dedent_to_suffix=True)
+    assert end is not None and raw[:end].rstrip() == "\n        return x\n    return y"
 
 
-def test_completion_may_dedent_to_the_level_of_the_code_after_it() -> None:
-    # The hole ends the inner loop and continues at the function's level, where the
-    # suffix goes on.
-    raw = "for b in xs:\n            n += 1\n    total = n\n    return total"
+def test_dedent_to_suffix_stops_below_the_code_after_the_cursor() -> None:
+    raw = "for b in xs:\n            n += 1\n    total = n\ndef g():"
     suffix = "\n    return total\n"
     prefix = "def f(xs):\n    n = 0\n    for a in xs:\n        "
-    assert clean_completion(raw, MULTI, "        ", "", suffix, prefix=prefix) == (
-        "for b in xs:\n            n += 1\n    total = n"
+    end = block_end(raw, "        ", suffix, prefix, dedent_to_suffix=True)
+    assert (
+        end is not None and raw[:end].rstrip() == "for b in xs:\n            n += 1\n    total = n"
     )
 
 
@@ -79,7 +88,8 @@ def test_dedent_to_a_new_definition_ends_the_completion() -> None:
     raw = "return self.x\n\n    def other(self):\n        pass"
     suffix = "\n\n    def next_one(self):\n        pass\n"
     prefix = "class A:\n    def get(self):\n        "
-    assert clean_completion(raw, MULTI, "        ", "", suffix, prefix=prefix) == "return self.x"
+    end = block_end(raw, "        ", suffix, prefix, dedent_to_suffix=True)
+    assert end is not None and raw[:end].rstrip() == "return self.x"
 
 
 def test_a_closer_of_a_bracket_the_prefix_opened_is_kept() -> None:
@@ -94,6 +104,7 @@ def test_brackets_in_strings_and_docstrings_do_not_count() -> None:
     prefix = 'def f(x):\n    """Returns (x."""\n    s = "(["\n    '
     raw = "y = x\n    return y\ndef g():\n    pass"
     assert clean_completion(raw, MULTI, "    ", "", "", prefix=prefix) == "y = x\n    return y"
+    # Were the brackets in the strings counted, `def g()` would be inside them.
 
 
 def test_top_level_completion_stops_after_one_definition() -> None:
@@ -178,8 +189,9 @@ def test_balance_brackets(raw: str, prefix: str, expected: str) -> None:
         ("if x:\n        y()", "\t", "\t", "if x:\n\t\ty()"),
         # Two-space steps in a four-space file, relative to the cursor's indentation.
         ("if x:\n      y()\n    z()", "    ", "    ", "if x:\n        y()\n    z()"),
-        # Already consistent: unchanged.
+        # Already consistent: unchanged (a step of 8 is two levels of 4).
         ("if x:\n        y()", "    ", "    ", "if x:\n        y()"),
+        ("return s\n\n    return None", "    ", "            ", "return s\n\n    return None"),
         ("if x:\n        y()", None, "    ", "if x:\n        y()"),
     ],
 )
@@ -212,3 +224,12 @@ def test_after_cache_drops_what_the_editor_auto_closed() -> None:
     assert after_cache('name")', '")') == "name"
     assert after_cache("   ", "") == ""
     assert after_cache("x", "") == "x"
+
+
+def test_braces_the_suffix_already_closes_are_not_repeated() -> None:
+    prefix = "function total(items) {\n  let sum = 0;\n  "
+    suffix = "\n}\n"
+    raw = "for (const item of items) {\n    sum += item;\n  }\n  return sum;\n})\n\nfoo();"
+    assert clean_completion(raw, MULTI, "  ", "", suffix, prefix=prefix) == (
+        "for (const item of items) {\n    sum += item;\n  }\n  return sum;"
+    )
