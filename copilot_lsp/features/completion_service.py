@@ -165,13 +165,10 @@ class CompletionService:
 
         if document.running is not None and not document.running.done():
             document.running.cancel()  # superseded: stops its generation between tokens
-        hit = [False]
-        task = asyncio.ensure_future(
-            self.model.run(self._work(prefix, suffix, invoked, settings, hit))
-        )
+        task = asyncio.ensure_future(self.model.run(self._work(prefix, suffix, invoked, settings)))
         document.running = task
         try:
-            completion = await task
+            completion, from_cache = await task
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if current is not None and current.cancelling():
@@ -186,7 +183,7 @@ class CompletionService:
             result = self._finish(started, [], "none", completion)
         else:
             suggestion = Suggestion(uuid.uuid4().hex[:16], completion.text)
-            source: Source = "cache" if hit[0] else "model"
+            source: Source = "cache" if from_cache else "model"
             result = self._finish(started, [suggestion], source, completion)
             self.typing.remember(
                 uri, Shown(suggestion.suggestion_id, prefix, suffix, suggestion.text)
@@ -198,18 +195,17 @@ class CompletionService:
         return result
 
     def _work(
-        self, prefix: str, suffix: str, invoked: bool, settings: Settings, hit: list[bool]
-    ) -> Callable[[Backend, CancelToken], CompletionResult]:
+        self, prefix: str, suffix: str, invoked: bool, settings: Settings
+    ) -> Callable[[Backend, CancelToken], tuple[CompletionResult, bool]]:
+        """The model-thread job: the completion, and whether the cache answered it."""
         request = CompletionRequest(prefix=prefix, suffix=suffix, invoked=invoked)
         options = generation_options(settings)
 
-        def work(backend: Backend, cancel: CancelToken) -> CompletionResult:
-            engine: Backend = backend
-            if settings.cache:
-                engine = CachingBackend(backend, self.cache)
-            result = complete(engine, request, options, cancel)
-            hit[0] = isinstance(engine, CachingBackend) and engine.last_was_hit
-            if result.generation is not None and not hit[0]:
+        def work(backend: Backend, cancel: CancelToken) -> tuple[CompletionResult, bool]:
+            caching = CachingBackend(backend, self.cache) if settings.cache else None
+            result = complete(caching or backend, request, options, cancel)
+            from_cache = caching is not None and caching.last_was_hit
+            if result.generation is not None and not from_cache:
                 generation = result.generation
                 self.last_generation = {
                     "finishReason": generation.finish_reason,
@@ -217,7 +213,7 @@ class CompletionService:
                     "reusedPromptTokens": generation.reused_prompt_tokens,
                     "completionTokens": generation.completion_tokens,
                 }
-            return result
+            return result, from_cache
 
         return work
 
@@ -238,7 +234,7 @@ class CompletionService:
             await asyncio.sleep(_PRECOMPUTE_IDLE_SECONDS)
             if self.model.state != "ready":
                 return
-            await self.model.run(self._work(prefix, suffix, False, settings, [False]))
+            await self.model.run(self._work(prefix, suffix, False, settings))
 
         self._precompute = asyncio.ensure_future(precompute())
         self._precompute.add_done_callback(_log_failure)
