@@ -79,6 +79,10 @@ def build_parser() -> argparse.ArgumentParser:
     from copilot_lsp.bench import add_bench_parser
 
     add_bench_parser(commands)
+
+    from copilot_lsp.stats import add_stats_parser
+
+    add_stats_parser(commands)
     return parser
 
 
@@ -171,6 +175,10 @@ def main(argv: list[str] | None = None) -> int:
         from copilot_lsp.bench import run_bench
 
         return run_bench(args)
+    if args.command == "stats":
+        from copilot_lsp.stats import run_stats
+
+        return run_stats(args)
     from copilot_lsp.demo import run_demo
 
     return run_demo(args.examples, args.model)

@@ -32,6 +32,21 @@ class Settings:
     naive_baseline: bool = False
     """Benchmarks only: a fresh prompt per request, no KV-cache reuse, no answer cache and
     no typing-through (the baseline `copilot-lsp bench latency` compares against)."""
+    # --- request flow, cache and usage log (features/completion_service.py) ---
+    cache: bool = True
+    """Answer a prompt seen before (same model and options) from the cache."""
+    typing_through: bool = True
+    """While the user types the start of the suggestion shown, answer with its rest."""
+    debounce_ms: int = 150
+    """Longest server-side wait before an automatic request runs (adapts to typing speed;
+    0 = none). Invoked requests never wait."""
+    precompute: bool = False
+    """After a suggestion is shown, compute the next one in idle time (Tab-Tab is then
+    instant); costs CPU while idle."""
+    usage_log: bool = True
+    """Record shown/accepted/rejected events in a local file (for `copilot-lsp stats`)."""
+    usage_log_text: bool = False
+    """Also record the suggested text in the usage log (off: sizes and timings only)."""
 
 
 @dataclass(frozen=True)
@@ -50,12 +65,22 @@ _RULES: dict[str, _Rule] = {
     "context_window": _Rule(int, 256, 131072),
     "threads": _Rule(int, 0, 512),
     "naive_baseline": _Rule(bool),
+    "cache": _Rule(bool),
+    "typing_through": _Rule(bool),
+    "debounce_ms": _Rule(int, 0, 2000),
+    "precompute": _Rule(bool),
+    "usage_log": _Rule(bool),
+    "usage_log_text": _Rule(bool),
 }
 
 _ALIASES = {
     "maxNewTokens": "max_new_tokens",
     "contextWindow": "context_window",
     "naiveBaseline": "naive_baseline",
+    "typingThrough": "typing_through",
+    "debounceMs": "debounce_ms",
+    "usageLog": "usage_log",
+    "usageLogText": "usage_log_text",
 }
 
 

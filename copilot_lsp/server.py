@@ -15,21 +15,22 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
 from copilot_lsp import __version__
-from copilot_lsp.backends.base import Backend, BackendError, CancelToken, GenerationOptions
+from copilot_lsp.backends.base import BackendError
 from copilot_lsp.config import Settings, parse_settings
 from copilot_lsp.documents import Document, DocumentStore, PositionError
-from copilot_lsp.features.inline_completion import (
-    CompletionRequest,
-    CompletionResult,
-    complete,
-)
+from copilot_lsp.features.completion_service import CompletionService
 from copilot_lsp.model_host import ModelHost, ModelSpec
 from copilot_lsp.rpc_guard import GuardedProtocol, report_protocol_error
+from copilot_lsp.usage import UsageLog
 
 log = logging.getLogger(__name__)
 STATUS_REQUEST = "copilot/status"
 DOCUMENT_TEXT_REQUEST = "copilot/documentText"
 """Debug request: the server's copy of an open document (tests compare it with the editor's)."""
+ACCEPTED_COMMAND = "copilot.accepted"
+"""Run by the client when the user accepts a suggestion (argument: the suggestion id)."""
+REJECTED_COMMAND = "copilot.rejected"
+"""Optionally run by the client when the user dismisses a suggestion."""
 
 
 class CopilotProtocol(GuardedProtocol, LanguageServerProtocol):
@@ -68,6 +69,7 @@ class CopilotProtocol(GuardedProtocol, LanguageServerProtocol):
     @lsp_method(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def lsp_text_document__did_close(self, params: lsp.DidCloseTextDocumentParams):
         self._server.documents.close(params.text_document.uri)
+        self._server.completions.closed(params.text_document.uri)
         yield from ()
 
 
@@ -82,16 +84,15 @@ class CopilotServer(LanguageServer):
         self.documents = DocumentStore()
         self.settings = Settings()
         self.model = ModelHost()
-        self.last_generation: dict[str, Any] | None = None
-        """How the latest model call ended (shown by copilot/status)."""
+        self.completions = CompletionService(self.model, UsageLog())
         self.pending_problems: list[str] = []
         """Settings problems found during initialize, shown once the client is ready."""
         self._load_task: asyncio.Task[None] | None = None
         self.auth_token: str | None = None
         """Set for network listeners with a token: clients must initialize with it."""
         self.counters: Counter[str] = Counter()
-        """Request outcomes for copilot/status: requests, answered, cancelled, modelCalls;
-        the answer cache and typing-through add fromCache and typingThrough."""
+        """Request outcomes for copilot/status: requests, answered, empty, cancelled (status
+        adds modelCalls, fromCache and typingThrough from the completion service)."""
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         if not report_protocol_error(self.protocol, error):
@@ -106,11 +107,17 @@ class CopilotServer(LanguageServer):
         self.settings = parsed.settings
         for problem in parsed.problems:
             self.tell_user(f"copilot-lsp: {problem}")
+        self.apply_usage_settings()
         if self.model.needs_load(ModelSpec.of(self.settings)):
             self.start_model_load()
 
+    def apply_usage_settings(self) -> None:
+        self.completions.usage.enabled = self.settings.usage_log
+        self.completions.usage.include_text = self.settings.usage_log_text
+
     def start_model_load(self) -> None:
         spec = ModelSpec.of(self.settings)
+        self.completions.reset()
         self._load_task = asyncio.ensure_future(self._load_model(spec))
 
     async def _load_model(self, spec: ModelSpec) -> None:
@@ -150,9 +157,15 @@ class CopilotServer(LanguageServer):
             "backend": self.settings.backend,
             "error": self.model.error,
             "loadSeconds": self.model.load_seconds,
-            "lastGeneration": self.last_generation,
+            "lastGeneration": self.completions.last_generation,
+            "answers": dict(self.completions.counts),
             "version": __version__,
-            "counters": dict(self.counters),
+            "counters": {
+                **self.counters,
+                "modelCalls": self.completions.model_calls,
+                "fromCache": self.completions.counts.get("cache", 0),
+                "typingThrough": self.completions.counts.get("typing", 0),
+            },
             "generationsInFlight": self.model.in_flight,
             "threads": threading.active_count(),
         }
@@ -207,44 +220,28 @@ class CopilotServer(LanguageServer):
             )
             prefix, suffix = text[:start] + selected.text, text[max(end, cursor) :]
             replace = selected.range
-        if self.model.state != "ready":
-            return lsp.InlineCompletionList(items=[])
-        request = CompletionRequest(
-            prefix=prefix,
-            suffix=suffix,
-            invoked=params.context.trigger_kind == lsp.InlineCompletionTriggerKind.Invoked,
-        )
-        options = GenerationOptions(
-            max_new_tokens=self.settings.max_new_tokens,
-            temperature=self.settings.temperature,
-            reuse_kv=not self.settings.naive_baseline,
-        )
-
-        def work(backend: Backend, cancel: CancelToken) -> CompletionResult:
-            result = complete(backend, request, options, cancel)
-            if result.generation is not None:
-                generation = result.generation
-                self.last_generation = {
-                    "finishReason": generation.finish_reason,
-                    "promptTokens": generation.prompt_tokens,
-                    "reusedPromptTokens": generation.reused_prompt_tokens,
-                    "completionTokens": generation.completion_tokens,
-                    "prefillSeconds": round(generation.prefill_seconds, 3),
-                    "decodeSeconds": round(generation.decode_seconds, 3),
-                }
-            return result
-
-        self.counters["modelCalls"] += 1
+        invoked = params.context.trigger_kind == lsp.InlineCompletionTriggerKind.Invoked
         try:
-            result = await self.model.run(work)
+            result = await self.completions.complete(
+                document.uri, prefix, suffix, invoked, self.settings, document.language_id
+            )
         except BackendError as error:
             self.tell_user(f"copilot-lsp: completion failed: {error}", lsp.MessageType.Error)
             return lsp.InlineCompletionList(items=[])
-        if not result.text:
-            return lsp.InlineCompletionList(items=[])
-        insert = (selected.text if selected is not None else "") + result.text
+        head = selected.text if selected is not None else ""
         return lsp.InlineCompletionList(
-            items=[lsp.InlineCompletionItem(insert_text=insert, range=replace)]
+            items=[
+                lsp.InlineCompletionItem(
+                    insert_text=head + suggestion.text,
+                    range=replace,
+                    command=lsp.Command(
+                        title="Accepted",
+                        command=ACCEPTED_COMMAND,
+                        arguments=[suggestion.suggestion_id],
+                    ),
+                )
+                for suggestion in result.suggestions
+            ]
         )
 
 
@@ -257,6 +254,7 @@ def create_server() -> CopilotServer:
         parsed = parse_settings(params.initialization_options)
         ls.settings = parsed.settings
         ls.pending_problems = parsed.problems
+        ls.apply_usage_settings()
 
     @server.feature(lsp.INITIALIZED)
     def on_initialized(ls: CopilotServer, params: lsp.InitializedParams) -> None:
@@ -274,6 +272,14 @@ def create_server() -> CopilotServer:
     ) -> lsp.InlineCompletionList:
         return await ls.inline_completion(params)
 
+    @server.command(ACCEPTED_COMMAND)
+    def on_accepted(ls: CopilotServer, suggestion_id: Any) -> None:
+        ls.completions.accepted(_suggestion_id(suggestion_id))
+
+    @server.command(REJECTED_COMMAND)
+    def on_rejected(ls: CopilotServer, suggestion_id: Any) -> None:
+        ls.completions.rejected(_suggestion_id(suggestion_id))
+
     @server.feature(STATUS_REQUEST)
     def on_status(ls: CopilotServer, params: Any) -> dict[str, Any]:
         return ls.status()
@@ -287,3 +293,10 @@ def create_server() -> CopilotServer:
         ls.model.close()
 
     return server
+
+
+def _suggestion_id(value: Any) -> str:
+    """The suggestion id a command was run with (its only argument)."""
+    if isinstance(value, str) and value:
+        return value
+    raise JsonRpcInvalidParams("expected the suggestion id (a string) as the only argument")

@@ -33,3 +33,9 @@ def test_a_non_object_is_reported() -> None:
     parsed = parse_settings(["model"])
     assert parsed.settings == Settings()
     assert parsed.problems
+
+
+def test_request_flow_switches_parse_as_booleans() -> None:
+    parsed = parse_settings({"typingThrough": False, "cache": "no", "debounceMs": 0})
+    assert parsed.settings.typing_through is False and parsed.settings.debounce_ms == 0
+    assert parsed.settings.cache is True and any("'cache'" in p for p in parsed.problems)

@@ -41,7 +41,7 @@ def test_automatic_trigger_inside_a_word_asks_nothing() -> None:
 
 def test_generation_stops_once_the_block_is_left() -> None:
     backend = ScriptedBackend("\n        return 1\n    return 2\n")
-    result = run(backend, "def f():\n    if x:", "\n")
+    result = run(backend, "def f():\n    if x:", "\n        log(x)\n")
     assert result.generation is not None and result.generation.finish_reason == "stop_check"
     assert result.text == "\n        return 1"
 
@@ -53,3 +53,10 @@ def test_budget_clips_at_line_boundaries() -> None:
     kept_prefix, rest = body.split("<|fim_suffix|>")
     assert kept_prefix.startswith("line ") and kept_prefix.endswith("line 99\n")
     assert rest == "tail\ntail\n<|fim_middle|>"
+
+
+def test_raw_mode_skips_post_processing_and_the_stop_check() -> None:
+    backend = ScriptedBackend("\n        return 1\n    return 2\n<|endoftext|>junk")
+    request = CompletionRequest("def f():\n    if x:", "\n        log(x)\n", True)
+    result = complete(backend, request, GenerationOptions(), CancelToken(), postprocess=False)
+    assert result.text == "\n        return 1\n    return 2\n"

@@ -3,11 +3,16 @@
 import pytest
 
 from copilot_lsp.postprocess import (
+    after_cache,
     answer_is_complete,
+    balance_brackets,
     block_end,
     clean_completion,
     cut_at_suffix_repeat,
     drop_closer_overlap,
+    drop_repetition,
+    indent_unit,
+    reindent,
 )
 from copilot_lsp.prompt.fim import QWEN25_CODER
 from copilot_lsp.syntax import CompletionKind, completion_kind
@@ -47,10 +52,59 @@ def test_auto_closed_bracket_is_not_duplicated() -> None:
     assert drop_closer_overlap("g(x)", ")") == "g(x)"
 
 
-def test_block_ends_at_dedent() -> None:
+def test_block_ends_at_dedent_below_the_code_after_the_cursor() -> None:
     raw = "\n        return x\n    return y\ndef other():"
-    assert block_end(raw, "        if x:") is not None
-    assert clean_completion(raw, MULTI, "    if x:", "", "") == "\n        return x"
+    suffix = "\n        log(x)\n"
+    assert block_end(raw, "        if x:", suffix) is not None
+    assert clean_completion(raw, MULTI, "    if x:", "", suffix) == "\n        return x"
+
+
+def test_by_default_the_completion_stays_in_the_cursor_block() -> None:
+    raw = "i -= 1\n    return res\n"
+    suffix = "\n    return res.lower()\n"
+    assert clean_completion(raw, MULTI, "        ", "", suffix) == "i -= 1"
+    assert clean_completion("return s\n\n    return None", MULTI, "        ", "", "\n") == (
+        "return s"
+    )
+
+
+def test_dedent_to_suffix_finishes_the_enclosing_definition() -> None:
+    raw = "\n        return x\n    return y\ndef other():\n    pass"
+    end = block_end(raw, "    if x:", "", dedent_to_suffix=True)
+    assert end is not None and raw[:end].rstrip() == "\n        return x\n    return y"
+
+
+def test_dedent_to_suffix_stops_below_the_code_after_the_cursor() -> None:
+    raw = "for b in xs:\n            n += 1\n    total = n\ndef g():"
+    suffix = "\n    return total\n"
+    prefix = "def f(xs):\n    n = 0\n    for a in xs:\n        "
+    end = block_end(raw, "        ", suffix, prefix, dedent_to_suffix=True)
+    assert (
+        end is not None and raw[:end].rstrip() == "for b in xs:\n            n += 1\n    total = n"
+    )
+
+
+def test_dedent_to_a_new_definition_ends_the_completion() -> None:
+    raw = "return self.x\n\n    def other(self):\n        pass"
+    suffix = "\n\n    def next_one(self):\n        pass\n"
+    prefix = "class A:\n    def get(self):\n        "
+    end = block_end(raw, "        ", suffix, prefix, dedent_to_suffix=True)
+    assert end is not None and raw[:end].rstrip() == "return self.x"
+
+
+def test_a_closer_of_a_bracket_the_prefix_opened_is_kept() -> None:
+    prefix = "def f():\n    table = {\n        'a': 1,\n        "
+    raw = "'b': 2,\n    }\n    return table\n\n\ndef g():\n    pass"
+    assert clean_completion(raw, MULTI, "        ", "", "\n", prefix=prefix) == (
+        "'b': 2,\n    }\n    return table"
+    )
+
+
+def test_brackets_in_strings_and_docstrings_do_not_count() -> None:
+    prefix = 'def f(x):\n    """Returns (x."""\n    s = "(["\n    '
+    raw = "y = x\n    return y\ndef g():\n    pass"
+    assert clean_completion(raw, MULTI, "    ", "", "", prefix=prefix) == "y = x\n    return y"
+    # Were the brackets in the strings counted, `def g()` would be inside them.
 
 
 def test_top_level_completion_stops_after_one_definition() -> None:
@@ -62,6 +116,15 @@ def test_repeat_of_the_suffix_is_cut() -> None:
     raw = "\n    total = sum(xs)\n    return total"
     suffix = "\n    return total\n"
     assert cut_at_suffix_repeat(raw, suffix) == "\n    total = sum(xs)"
+
+
+def test_one_line_equal_to_the_next_is_not_a_repeat_when_the_rest_differs() -> None:
+    raw = "if c == '(':\n        out.append(c)\n    elif c == ')':\n        depth -= 1"
+    suffix = "\n        out.append(c)\n        if depth == 0:\n"
+    assert cut_at_suffix_repeat(raw, suffix) == raw
+    assert (
+        cut_at_suffix_repeat(raw + "\n        out.append(c)\n        if depth == 0:", suffix) == raw
+    )
 
 
 def test_empty_and_echo_answers_are_dropped() -> None:
@@ -76,6 +139,97 @@ def test_trailing_whitespace_is_trimmed() -> None:
 def test_stop_check_ends_single_lines_at_newline_and_blocks_at_dedent() -> None:
     assert answer_is_complete(SINGLE, "x = f(")("a, b\n")
     assert not answer_is_complete(SINGLE, "x = f(")("a, b")
-    check = answer_is_complete(MULTI, "    for x in xs:")
+    # A call spread over lines is one statement: go on until its bracket closes.
+    assert not answer_is_complete(SINGLE, "x = ")("f(a,\n")
+    assert answer_is_complete(SINGLE, "x = ")("f(a,\n  b)\n")
+    check = answer_is_complete(MULTI, "    for x in xs:", "\n        print(x)\n")
     assert not check("\n        y = x")
     assert check("\n        y = x\n    return")
+
+
+def test_stop_check_ends_when_the_suffix_is_repeated() -> None:
+    suffix = "\n    b = 2\n    return b\n"
+    check = answer_is_complete(MULTI, "    ", suffix)
+    assert not check("a = 1\n    b = 2\n")
+    assert check("a = 1\n    b = 2\n    return b\n")
+
+
+def test_single_line_answer_spans_lines_while_its_call_is_open() -> None:
+    raw = "f(a,\n      b)\nmore()"
+    assert clean_completion(raw, SINGLE, "x = ", "  # note", "  # note\n") == "f(a,\n      b)"
+
+
+def test_space_before_code_right_of_the_cursor_is_kept() -> None:
+    assert clean_completion(" if ", SINGLE, "    y = a", "x else b", "x else b\n") == " if "
+    assert clean_completion("x  ", SINGLE, "f(", ")", ")\n") == "x"
+
+
+@pytest.mark.parametrize(
+    ("raw", "prefix", "expected"),
+    [
+        # An excess closer: the model closes code that is not there.
+        ("x + 1)\n", "y = ", "x + 1"),
+        # Closing what the prefix opened is fine.
+        ("x + 1)", "y = f(", "x + 1)"),
+        ("a]", "y = f(", "a"),
+        # Brackets inside strings do not count.
+        ("')' + s", "y = ", "')' + s"),
+    ],
+)
+def test_balance_brackets(raw: str, prefix: str, expected: str) -> None:
+    assert balance_brackets(raw, prefix) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "unit", "cursor_indent", "expected"),
+    [
+        # Tabs in a file indented with spaces.
+        ("if x:\n\t\ty()", "    ", "    ", "if x:\n        y()"),
+        # Spaces in a file indented with tabs.
+        ("if x:\n        y()", "\t", "\t", "if x:\n\t\ty()"),
+        # Two-space steps in a four-space file, relative to the cursor's indentation.
+        ("if x:\n      y()\n    z()", "    ", "    ", "if x:\n        y()\n    z()"),
+        # Already consistent: unchanged (a step of 8 is two levels of 4).
+        ("if x:\n        y()", "    ", "    ", "if x:\n        y()"),
+        ("return s\n\n    return None", "    ", "            ", "return s\n\n    return None"),
+        ("if x:\n        y()", None, "    ", "if x:\n        y()"),
+    ],
+)
+def test_reindent(text: str, unit: str | None, cursor_indent: str, expected: str) -> None:
+    assert reindent(text, unit, cursor_indent) == expected
+
+
+def test_indent_unit() -> None:
+    assert indent_unit("def f():\n  if x:\n    y\n  z\n") == "  "
+    assert indent_unit("def f():\n\tif x:\n\t\ty\n") == "\t"
+    assert indent_unit("x = 1\n") is None
+    # Mixed steps: nothing to enforce.
+    assert indent_unit("a:\n  b:\n      c\n  d:\n      e\n") is None
+
+
+def test_repetitive_lines_are_cut_to_one() -> None:
+    raw = "x = 1\nprint(x)\nprint(x)\nprint(x)\nprint(x)"
+    assert drop_repetition(raw) == "x = 1\nprint(x)"
+    block = "a()\nb()\n" * 4
+    assert drop_repetition(block.rstrip("\n")) == "a()\nb()"
+    assert drop_repetition("a\nb\na\nc") == "a\nb\na\nc"
+
+
+def test_answer_identical_to_the_code_after_the_cursor_is_dropped() -> None:
+    suffix = "\n    return total\n    # end\n"
+    assert clean_completion("\n    return total", MULTI, "    x = 1", "", suffix) == ""
+
+
+def test_after_cache_drops_what_the_editor_auto_closed() -> None:
+    assert after_cache('name")', '")') == "name"
+    assert after_cache("   ", "") == ""
+    assert after_cache("x", "") == "x"
+
+
+def test_braces_the_suffix_already_closes_are_not_repeated() -> None:
+    prefix = "function total(items) {\n  let sum = 0;\n  "
+    suffix = "\n}\n"
+    raw = "for (const item of items) {\n    sum += item;\n  }\n  return sum;\n})\n\nfoo();"
+    assert clean_completion(raw, MULTI, "  ", "", suffix, prefix=prefix) == (
+        "for (const item of items) {\n    sum += item;\n  }\n  return sum;"
+    )

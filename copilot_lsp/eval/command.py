@@ -82,6 +82,12 @@ def add_eval_parser(subparsers: Any) -> None:
     )
     parser.add_argument("--workers", type=int, default=2, help="test programs run in parallel")
     parser.add_argument(
+        "--threads",
+        type=int,
+        default=0,
+        help="CPU threads for the model (0: all cores; 1 is faster on a busy machine)",
+    )
+    parser.add_argument(
         "--out", type=Path, default=None, help="default: out/eval/<benchmark>-<model>"
     )
     parser.add_argument(
@@ -96,6 +102,12 @@ def add_eval_parser(subparsers: Any) -> None:
         action="store_true",
         help="answer with the reference solutions instead of a model: the pass rate the "
         "pipeline's post-processing leaves possible",
+    )
+    parser.add_argument(
+        "--raw",
+        action="store_true",
+        help="score the model's raw answer (special markers cut, no stop criterion, no "
+        "post-processing): the baseline that shows what post-processing is worth",
     )
     parser.add_argument(
         "--no-crossfile-context",
@@ -150,17 +162,18 @@ def make_config(args: argparse.Namespace, benchmarks: list[str]) -> RunConfig:
         workers=args.workers,
         seed=args.seed,
         infill_cursor=args.infill_cursor,
+        postprocess=not getattr(args, "raw", False),
     )
 
 
-def _load_model(model: str) -> Backend:
+def _load_model(model: str, threads: int = 0) -> Backend:
     from copilot_lsp.backends import load_backend
     from copilot_lsp.models import resolve_model
 
     def progress(message: str) -> None:
         print(f"copilot-lsp eval: {message}", file=sys.stderr)
 
-    return load_backend("llamacpp", str(resolve_model(model, progress)), CONTEXT_WINDOW, 0)
+    return load_backend("llamacpp", str(resolve_model(model, progress)), CONTEXT_WINDOW, threads)
 
 
 def write_outputs(out_dir: Path, summary: dict[str, Any], records: list[dict[str, Any]]) -> None:
@@ -180,6 +193,7 @@ def run_eval(args: argparse.Namespace, backend: Backend | None = None) -> int:
         benchmarks, tasks = load_tasks(args)
         config = make_config(args, benchmarks)
         label = config.benchmark + ("@line-start" if args.infill_cursor == "line-start" else "")
+        label += "" if config.postprocess else "@raw"
         out_dir = args.out or Path("out") / "eval" / f"{label}-{model_label(config.model)}"
         own_backend = backend is None
         if backend is not None:
@@ -187,7 +201,7 @@ def run_eval(args: argparse.Namespace, backend: Backend | None = None) -> int:
         elif args.oracle:
             engine = OracleBackend(tasks)
         else:
-            engine = _load_model(args.model)
+            engine = _load_model(args.model, getattr(args, "threads", 0))
         try:
             records, seconds = timed_run(
                 tasks, engine, config, out_dir, show_progress=sys.stderr.isatty()

@@ -49,6 +49,8 @@ class RunConfig:
     """Sandboxed test programs running at the same time."""
     seed: int = 0
     infill_cursor: str = "indented"
+    postprocess: bool = True
+    """False scores the model's raw answer (``--raw``): markers cut, nothing else."""
 
     def generation_settings(self) -> dict[str, Any]:
         """What changes the completions; a resumed run must match it."""
@@ -58,6 +60,7 @@ class RunConfig:
             "top_p": self.top_p,
             "max_new_tokens": self.max_new_tokens,
             "infill_cursor": self.infill_cursor,
+            "postprocess": self.postprocess,
         }
 
 
@@ -102,6 +105,7 @@ def generate(task: Task, backend: Backend, config: RunConfig) -> CompletionResul
             top_p=config.top_p,
         ),
         CancelToken(),
+        postprocess=config.postprocess,
     )
 
 

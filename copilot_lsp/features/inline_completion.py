@@ -11,7 +11,13 @@ import time
 from dataclasses import dataclass
 
 from copilot_lsp.backends.base import Backend, CancelToken, Generation, GenerationOptions
-from copilot_lsp.postprocess import answer_is_complete, clean_completion
+from copilot_lsp.postprocess import (
+    CursorContext,
+    after_cache,
+    answer_is_complete,
+    before_cache,
+    cut_at_markers,
+)
 from copilot_lsp.prompt.fim import QWEN25_CODER, Budget, FimTemplate, build_prompt
 from copilot_lsp.syntax import CompletionKind, completion_kind
 
@@ -50,7 +56,10 @@ def complete(
     cancel: CancelToken,
     template: FimTemplate = QWEN25_CODER,
     budget: Budget = DEFAULT_BUDGET,
+    postprocess: bool = True,
 ) -> CompletionResult:
+    """One completion; ``postprocess=False`` returns the model's answer with only its
+    special markers cut and no stop criterion (the harness's ``--raw`` baseline)."""
     started = time.perf_counter()
     line_before, line_after = split_line(request.prefix, request.suffix)
     kind = completion_kind(line_before, line_after)
@@ -70,9 +79,14 @@ def complete(
     options = dataclasses.replace(
         options, stop_texts=tuple(dict.fromkeys(options.stop_texts + template.stop_texts))
     )
-    generation = backend.generate(prompt, options, cancel, answer_is_complete(kind, line_before))
+    stop_check = answer_is_complete(kind, line_before, request.suffix, request.prefix)
+    generation = backend.generate(prompt, options, cancel, stop_check if postprocess else None)
     raw = generation.text
     if dangling:
         raw = raw[len(dangling) :] if raw.startswith(dangling) else raw.lstrip(" \t")
-    text = clean_completion(raw, kind, line_before, line_after, request.suffix, template.stop_texts)
+    if postprocess:
+        context = CursorContext.of(request.prefix, request.suffix, kind)
+        text = after_cache(before_cache(raw, context, template.stop_texts), line_after)
+    else:
+        text = cut_at_markers(raw, template.stop_texts)
     return CompletionResult(text, kind, generation.text, generation, time.perf_counter() - started)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
+import tempfile
 from typing import Any
 
 import pytest_lsp
@@ -13,6 +15,8 @@ from pytest_lsp import ClientServerConfig, LanguageClient
 from copilot_lsp.documents import UTF16, Document
 
 SERVER = [sys.executable, "-m", "copilot_lsp", "serve"]
+# Servers started by the tests keep their usage log out of the user's state folder.
+os.environ.setdefault("COPILOT_LSP_STATE_DIR", tempfile.mkdtemp(prefix="copilot-lsp-tests-"))
 
 
 def capabilities(encodings: list[str] | None = None) -> lsp.ClientCapabilities:

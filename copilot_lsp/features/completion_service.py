@@ -1,0 +1,318 @@
+"""The request flow of inline completion, between the LSP handler and :func:`complete`.
+
+For each request, in order:
+
+1. a newer request for the same document supersedes the older ones (a debouncing one
+   gives up, a running generation is cancelled between tokens);
+2. **typing-through**: if the user typed or accepted the start of the suggestion shown,
+   the rest of it is the answer, with no model call;
+3. automatic triggers wait a short, adaptive delay (about one and a half keystroke
+   intervals of the user's recent typing, at most ``debounceMs``); invoked ones never wait;
+4. the model runs through the generation cache (a repeated prompt costs nothing);
+5. optionally, once a suggestion is shown, the one for the state after accepting it is
+   computed in idle time, so that Tab-Tab is a cache hit; any real request cancels it.
+
+Every answer is logged to the local usage log (source, latency, sizes; no text unless
+opted in), as are the accept/reject signals the editor sends back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import itertools
+import logging
+import statistics
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol, TypeVar
+
+from copilot_lsp.backends.base import Backend, CancelToken, GenerationOptions
+from copilot_lsp.cache import CachingBackend, GenerationCache, Shown, TypingThrough
+from copilot_lsp.config import Settings
+from copilot_lsp.features.inline_completion import (
+    CompletionRequest,
+    CompletionResult,
+    complete,
+    split_line,
+)
+from copilot_lsp.postprocess import after_cache
+from copilot_lsp.usage import UsageLog
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+Source = Literal["model", "cache", "typing", "none", "superseded", "not-ready"]
+
+_TYPING_WINDOW = 6
+"""Recent automatic requests per document that the adaptive debounce looks at."""
+_BURST_SECONDS = 1.0
+"""Intervals longer than this are pauses, not typing."""
+_PRECOMPUTE_IDLE_SECONDS = 0.05
+"""How long precompute waits for the editor to go quiet before using the model."""
+
+
+class ModelRunner(Protocol):
+    """What the service needs from the model host."""
+
+    state: str
+
+    async def run(self, work: Callable[[Backend, CancelToken], T]) -> T: ...
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    suggestion_id: str
+    text: str
+
+
+@dataclass
+class ServiceResult:
+    suggestions: list[Suggestion]
+    source: Source
+    seconds: float
+    completion: CompletionResult | None = None
+
+    @property
+    def text(self) -> str:
+        return self.suggestions[0].text if self.suggestions else ""
+
+
+@dataclass
+class _Document:
+    sequence: int = 0
+    """Increments per request; a request that is no longer the newest gives up."""
+    running: asyncio.Task[Any] | None = None
+    typed_at: deque[float] = field(default_factory=lambda: deque(maxlen=_TYPING_WINDOW))
+    pending: str | None = None
+    """The id of the suggestion shown last and neither accepted nor rejected yet."""
+
+
+def adaptive_delay(times: list[float], longest: float) -> float:
+    """The debounce for the next automatic request, from the times of the recent ones.
+
+    While the user types steadily, wait a little longer than their keystroke interval (the
+    next key would supersede the request anyway); after a pause, a third of ``longest``.
+    """
+    if longest <= 0:
+        return 0.0
+    intervals = [b - a for a, b in itertools.pairwise(times) if 0 < b - a < _BURST_SECONDS]
+    if not intervals:
+        return longest / 3
+    return min(longest, 1.5 * statistics.median(intervals))
+
+
+class CompletionService:
+    def __init__(
+        self,
+        model: ModelRunner,
+        usage: UsageLog | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        cache_capacity: int = 256,
+    ) -> None:
+        self.model = model
+        self.usage = usage or UsageLog(enabled=False)
+        self.clock = clock
+        self.cache = GenerationCache(cache_capacity)
+        self.typing = TypingThrough()
+        self.last_generation: dict[str, Any] | None = None
+        """How the latest model call ended (shown by copilot/status)."""
+        self._documents: dict[str, _Document] = {}
+        self._precompute: asyncio.Task[None] | None = None
+        self.counts: dict[str, int] = {}
+        """Requests per answer source since start."""
+        self.model_calls = 0
+        """Generations that ran on the model (cache hits excluded)."""
+
+    # --- the request ---------------------------------------------------------------------
+
+    async def complete(
+        self,
+        uri: str,
+        prefix: str,
+        suffix: str,
+        invoked: bool,
+        settings: Settings,
+        language: str = "",
+    ) -> ServiceResult:
+        started = self.clock()
+        if settings.naive_baseline:
+            settings = dataclasses.replace(settings, cache=False, typing_through=False)
+        self._stop_precompute()
+        document = self._documents.setdefault(uri, _Document())
+        document.sequence += 1
+        sequence = document.sequence
+        if not invoked:
+            document.typed_at.append(started)
+
+        forwarded = self.typing.lookup(uri, prefix, suffix) if settings.typing_through else None
+        self._settle_pending(uri, document, forwarded.suggestion_id if forwarded else None)
+        if forwarded is not None:
+            text = after_cache(forwarded.text, split_line(prefix, suffix)[1])
+            if text:
+                result = self._finish(
+                    started, [Suggestion(forwarded.suggestion_id, text)], "typing"
+                )
+                document.pending = forwarded.suggestion_id
+                self._log(uri, result, invoked, language)
+                return result
+
+        if not invoked:
+            delay = adaptive_delay(list(document.typed_at), settings.debounce_ms / 1000)
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if document.sequence != sequence:
+                return self._finish(started, [], "superseded")
+        if self.model.state != "ready":
+            return self._finish(started, [], "not-ready")
+
+        if document.running is not None and not document.running.done():
+            document.running.cancel()  # superseded: stops its generation between tokens
+        task = asyncio.ensure_future(self.model.run(self._work(prefix, suffix, invoked, settings)))
+        document.running = task
+        try:
+            completion, from_cache = await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                raise  # the editor cancelled this request
+            return self._finish(started, [], "superseded")
+        finally:
+            if document.running is task:
+                document.running = None
+        if document.sequence != sequence:
+            return self._finish(started, [], "superseded", completion)
+        if not completion.text:
+            result = self._finish(started, [], "none", completion)
+        else:
+            suggestion = Suggestion(uuid.uuid4().hex[:16], completion.text)
+            source: Source = "cache" if from_cache else "model"
+            result = self._finish(started, [suggestion], source, completion)
+            self.typing.remember(
+                uri, Shown(suggestion.suggestion_id, prefix, suffix, suggestion.text)
+            )
+            document.pending = suggestion.suggestion_id
+            if settings.precompute and settings.cache:
+                self._start_precompute(prefix + suggestion.text, suffix, settings)
+        self._log(uri, result, invoked, language)
+        return result
+
+    def _work(
+        self, prefix: str, suffix: str, invoked: bool, settings: Settings
+    ) -> Callable[[Backend, CancelToken], tuple[CompletionResult, bool]]:
+        """The model-thread job: the completion, and whether the cache answered it."""
+        request = CompletionRequest(prefix=prefix, suffix=suffix, invoked=invoked)
+        options = generation_options(settings)
+
+        def work(backend: Backend, cancel: CancelToken) -> tuple[CompletionResult, bool]:
+            caching = CachingBackend(backend, self.cache) if settings.cache else None
+            result = complete(caching or backend, request, options, cancel)
+            from_cache = caching is not None and caching.last_was_hit
+            if not from_cache:
+                self.model_calls += 1
+            if result.generation is not None and not from_cache:
+                generation = result.generation
+                self.last_generation = {
+                    "finishReason": generation.finish_reason,
+                    "promptTokens": generation.prompt_tokens,
+                    "reusedPromptTokens": generation.reused_prompt_tokens,
+                    "completionTokens": generation.completion_tokens,
+                    "prefillSeconds": round(generation.prefill_seconds, 3),
+                    "decodeSeconds": round(generation.decode_seconds, 3),
+                }
+            return result, from_cache
+
+        return work
+
+    def _finish(
+        self,
+        started: float,
+        suggestions: list[Suggestion],
+        source: Source,
+        completion: CompletionResult | None = None,
+    ) -> ServiceResult:
+        self.counts[source] = self.counts.get(source, 0) + 1
+        return ServiceResult(suggestions, source, self.clock() - started, completion)
+
+    # --- precompute ----------------------------------------------------------------------
+
+    def _start_precompute(self, prefix: str, suffix: str, settings: Settings) -> None:
+        async def precompute() -> None:
+            await asyncio.sleep(_PRECOMPUTE_IDLE_SECONDS)
+            if self.model.state != "ready":
+                return
+            await self.model.run(self._work(prefix, suffix, False, settings))
+
+        self._precompute = asyncio.ensure_future(precompute())
+        self._precompute.add_done_callback(_log_failure)
+
+    def _stop_precompute(self) -> None:
+        if self._precompute is not None and not self._precompute.done():
+            self._precompute.cancel()
+        self._precompute = None
+
+    # --- accept / reject -----------------------------------------------------------------
+
+    def accepted(self, suggestion_id: str) -> None:
+        for document in self._documents.values():
+            if document.pending == suggestion_id:
+                document.pending = None
+        self.usage.record("accepted", id=suggestion_id)
+
+    def rejected(self, suggestion_id: str) -> None:
+        for document in self._documents.values():
+            if document.pending == suggestion_id:
+                document.pending = None
+        self.usage.record("rejected", id=suggestion_id, reason="client")
+
+    def _settle_pending(self, uri: str, document: _Document, continued: str | None) -> None:
+        """A new request whose state does not continue the pending suggestion rejects it."""
+        if document.pending is not None and document.pending != continued:
+            self.usage.record("rejected", id=document.pending, reason="replaced")
+            document.pending = None
+
+    def closed(self, uri: str) -> None:
+        document = self._documents.pop(uri, None)
+        if document is not None and document.running is not None:
+            document.running.cancel()
+        self.typing.forget(uri)
+
+    def reset(self) -> None:
+        """Forget cached answers (the model or its settings changed)."""
+        self.cache.clear()
+        self.typing.clear()
+
+    def _log(self, uri: str, result: ServiceResult, invoked: bool, language: str) -> None:
+        fields: dict[str, Any] = {
+            "source": result.source,
+            "latency_ms": round(result.seconds * 1000, 1),
+            "invoked": invoked,
+            "language": language,
+        }
+        if result.completion is not None:
+            fields["kind"] = result.completion.kind.value
+        self.usage.record("completion", **fields)
+        for suggestion in result.suggestions:
+            self.usage.record(
+                "shown",
+                id=suggestion.suggestion_id,
+                source=result.source,
+                chars=len(suggestion.text),
+                lines=suggestion.text.count("\n") + 1,
+                text=suggestion.text,
+            )
+
+
+def generation_options(settings: Settings) -> GenerationOptions:
+    return GenerationOptions(
+        max_new_tokens=settings.max_new_tokens,
+        temperature=settings.temperature,
+        reuse_kv=not settings.naive_baseline,
+    )
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("precompute failed: %s", task.exception())

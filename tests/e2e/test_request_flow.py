@@ -1,0 +1,99 @@
+"""Typing-through and the accept signal through the real server (fast model)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+import pytest_lsp
+from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcException
+from pytest_lsp import ClientServerConfig, LanguageClient
+
+from copilot_lsp.cli import main as cli_main
+from copilot_lsp.usage import read_events
+from tests.e2e.conftest import SERVER, ask, capabilities, open_document, status, wait_until_settled
+
+pytestmark = pytest.mark.model
+STATE_DIR = Path(tempfile.mkdtemp(prefix="copilot-lsp-state-"))
+LOG = STATE_DIR / "usage.jsonl"
+AUTOMATIC = lsp.InlineCompletionTriggerKind.Automatic
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(
+        server_command=SERVER, server_env={**os.environ, "COPILOT_LSP_STATE_DIR": str(STATE_DIR)}
+    ),
+    scope="module",
+)
+async def flow_client(lsp_client: LanguageClient):
+    await lsp_client.initialize_session(
+        lsp.InitializeParams(
+            capabilities=capabilities(), initialization_options={"model": "fast", "threads": 1}
+        )
+    )
+    assert (await wait_until_settled(lsp_client))["state"] == "ready"
+    yield
+    await lsp_client.shutdown_session()
+
+
+def insert(client: LanguageClient, uri: str, version: int, line: int, column: int, text: str):
+    where = lsp.Position(line=line, character=column)
+    client.text_document_did_change(
+        lsp.DidChangeTextDocumentParams(
+            text_document=lsp.VersionedTextDocumentIdentifier(uri=uri, version=version),
+            content_changes=[
+                lsp.TextDocumentContentChangePartial(
+                    range=lsp.Range(start=where, end=where), text=text
+                )
+            ],
+        )
+    )
+
+
+async def test_typing_through_and_accept(flow_client: LanguageClient, capsys) -> None:
+    uri = "untitled:flow.py"
+    head = "def circle_area(radius):\n    return "
+    open_document(flow_client, uri, head + "\n")
+    first = await flow_client.text_document_inline_completion_async(ask(uri, 1, 11))
+    assert isinstance(first, lsp.InlineCompletionList) and first.items
+    item = first.items[0]
+    assert item.command is not None and item.command.command == "copilot.accepted"
+    suggestion_id = item.command.arguments[0]
+    text = item.insert_text if isinstance(item.insert_text, str) else item.insert_text.value
+    assert len(text) >= 3, text
+
+    # The user types the first two characters of the ghost text: the rest comes back at
+    # once, as the same suggestion, without a model call.
+    insert(flow_client, uri, 2, 1, 11, text[:2])
+    before = (await status(flow_client))["answers"]
+    typed = await flow_client.text_document_inline_completion_async(
+        ask(uri, 1, 13, trigger=AUTOMATIC)
+    )
+    assert typed.items and typed.items[0].insert_text == text[2:]
+    assert list(typed.items[0].command.arguments) == [suggestion_id]
+    after = (await status(flow_client))["answers"]
+    assert after.get("typing", 0) == before.get("typing", 0) + 1
+    assert after.get("model", 0) == before.get("model", 0)
+
+    await flow_client.workspace_execute_command_async(
+        lsp.ExecuteCommandParams(command="copilot.accepted", arguments=[suggestion_id])
+    )
+    events = read_events(LOG)
+    assert any(e["event"] == "accepted" and e["id"] == suggestion_id for e in events)
+    assert {e["source"] for e in events if e["event"] == "completion"} >= {"model", "typing"}
+    assert all("text" not in e for e in events)
+
+    assert cli_main(["stats", "--log", str(LOG)]) == 0
+    assert "acceptance rate: 100.0%" in capsys.readouterr().out
+
+
+async def test_accept_without_an_id_is_a_clear_error(flow_client: LanguageClient) -> None:
+    for arguments in ([], [42]):
+        with pytest.raises(JsonRpcException, match="argument"):
+            await flow_client.workspace_execute_command_async(
+                lsp.ExecuteCommandParams(command="copilot.accepted", arguments=arguments)
+            )
+    assert (await status(flow_client))["state"] == "ready"

@@ -1,0 +1,171 @@
+"""The request flow: typing-through, cache, superseding, debounce, precompute, usage log."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from copilot_lsp.config import Settings
+from copilot_lsp.features import completion_service
+from copilot_lsp.features.completion_service import CompletionService, adaptive_delay
+from copilot_lsp.usage import UsageLog, read_events
+from tests.fakes import BlockingBackend, ScriptedBackend, ThreadRunner
+
+URI = "file:///a.py"
+PREFIX = "def area(r):\n    return "
+SUFFIX = "\n"
+NO_WAIT = Settings(debounce_ms=0)
+
+
+def service_with(backend, tmp_path: Path) -> tuple[CompletionService, ThreadRunner]:
+    runner = ThreadRunner(backend)
+    return CompletionService(runner, UsageLog(tmp_path / "usage.jsonl")), runner
+
+
+async def test_typing_the_suggestion_is_answered_without_the_model(tmp_path: Path) -> None:
+    backend = ScriptedBackend("3.14 * r * r\n")
+    service, runner = service_with(backend, tmp_path)
+    first = await service.complete(URI, PREFIX, SUFFIX, False, NO_WAIT)
+    assert first.source == "model" and first.text == "3.14 * r * r"
+    typed = await service.complete(URI, PREFIX + "3.1", SUFFIX, False, NO_WAIT)
+    assert typed.source == "typing" and typed.text == "4 * r * r"
+    assert typed.suggestions[0].suggestion_id == first.suggestions[0].suggestion_id
+    assert runner.calls == 1 and len(backend.prompts) == 1
+
+
+async def test_typing_through_drops_the_bracket_the_editor_closed(tmp_path: Path) -> None:
+    service, _ = service_with(ScriptedBackend("max(a, b)\n"), tmp_path)
+    await service.complete(URI, PREFIX, SUFFIX, False, NO_WAIT)
+    typed = await service.complete(URI, PREFIX + "max(", ")" + SUFFIX, False, NO_WAIT)
+    assert typed.source == "typing" and typed.text == "a, b"
+
+
+async def test_repeated_state_is_a_cache_hit(tmp_path: Path) -> None:
+    backend = ScriptedBackend("3.14 * r * r\n")
+    service, _ = service_with(backend, tmp_path)
+    settings = dataclasses.replace(NO_WAIT, typing_through=False)
+    await service.complete(URI, PREFIX, SUFFIX, True, settings)
+    again = await service.complete(URI, PREFIX, SUFFIX, True, settings)
+    assert again.source == "cache" and again.text == "3.14 * r * r"
+    assert len(backend.prompts) == 1
+
+
+async def test_cache_and_typing_through_can_be_switched_off(tmp_path: Path) -> None:
+    backend = ScriptedBackend("3.14 * r * r\n")
+    service, _ = service_with(backend, tmp_path)
+    naive = dataclasses.replace(NO_WAIT, cache=False, typing_through=False)
+    await service.complete(URI, PREFIX, SUFFIX, True, naive)
+    again = await service.complete(URI, PREFIX, SUFFIX, True, naive)
+    typed = await service.complete(URI, PREFIX + "3", SUFFIX, True, naive)
+    assert again.source == typed.source == "model"
+    assert len(backend.prompts) == 3
+
+
+async def test_newer_request_supersedes_a_running_one(tmp_path: Path) -> None:
+    backend = BlockingBackend("x\n")
+    service, _ = service_with(backend, tmp_path)
+    older = asyncio.ensure_future(service.complete(URI, PREFIX, SUFFIX, True, NO_WAIT))
+    await asyncio.to_thread(backend.started.wait, 5)
+    newer = asyncio.ensure_future(service.complete(URI, PREFIX + "r", SUFFIX, True, NO_WAIT))
+    assert (await older).source == "superseded"
+    assert await asyncio.to_thread(backend.saw_cancel.wait, 5)
+    backend.release.set()
+    assert (await newer).source == "model"
+    assert len(backend.cancelled) == 1  # the older generation was stopped
+
+
+async def test_automatic_requests_are_coalesced_by_the_debounce(tmp_path: Path) -> None:
+    backend = ScriptedBackend("3.14 * r * r\n")
+    service, runner = service_with(backend, tmp_path)
+    settings = Settings(debounce_ms=300)
+    first = asyncio.ensure_future(service.complete(URI, PREFIX, SUFFIX, False, settings))
+    await asyncio.sleep(0)
+    second = asyncio.ensure_future(service.complete(URI, PREFIX + "3", SUFFIX, False, settings))
+    assert (await first).source == "superseded"
+    assert (await second).source == "model"
+    assert runner.calls == 1
+
+
+async def test_invoked_requests_are_never_debounced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    waits: list[float] = []
+
+    async def recording_sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr(completion_service.asyncio, "sleep", recording_sleep)
+    service, _ = service_with(ScriptedBackend("x\n"), tmp_path)
+    await service.complete(URI, PREFIX, SUFFIX, True, Settings(debounce_ms=500))
+    assert waits == []
+    await service.complete(URI, PREFIX + "a", SUFFIX, False, Settings(debounce_ms=500))
+    assert len(waits) == 1 and 0 < waits[0] <= 0.5
+
+
+def test_adaptive_delay_follows_typing_speed() -> None:
+    assert adaptive_delay([], 0.15) == pytest.approx(0.05)  # after a pause: short
+    fast = adaptive_delay([0.0, 0.06, 0.12, 0.18], 0.15)
+    slow = adaptive_delay([0.0, 0.4, 0.8], 0.15)
+    assert fast == pytest.approx(0.09) and slow == pytest.approx(0.15)
+    assert adaptive_delay([0.0, 0.05], 0.0) == 0.0  # switched off
+
+
+async def test_precompute_makes_the_next_request_after_accept_a_cache_hit(tmp_path: Path) -> None:
+    backend = ScriptedBackend("3.14 * r * r\n")
+    service, runner = service_with(backend, tmp_path)
+    settings = dataclasses.replace(NO_WAIT, precompute=True)
+    shown = await service.complete(URI, PREFIX, SUFFIX, False, settings)
+    assert service._precompute is not None
+    await service._precompute
+    assert runner.calls == 2
+    after_accept = await service.complete(URI, PREFIX + shown.text, SUFFIX, False, settings)
+    assert after_accept.source in ("cache", "none")
+    assert len(backend.prompts) == 2  # the precomputed generation was reused
+
+
+async def test_a_real_request_cancels_a_running_precompute(tmp_path: Path) -> None:
+    backend = BlockingBackend("x\n")
+    service, _ = service_with(backend, tmp_path)
+    backend.release.set()
+    settings = dataclasses.replace(NO_WAIT, precompute=True)
+    await service.complete(URI, PREFIX, SUFFIX, True, settings)
+    backend.release.clear()
+    backend.started.clear()
+    precompute = service._precompute
+    assert precompute is not None
+    await asyncio.to_thread(backend.started.wait, 5)  # the precompute is generating
+    real = asyncio.ensure_future(service.complete(URI, "other = ", SUFFIX, True, settings))
+    assert await asyncio.to_thread(backend.saw_cancel.wait, 5)
+    assert precompute.cancelled()
+    backend.release.set()
+    assert (await real).source == "model"
+    assert backend.cancelled, "the precompute's generation was stopped"
+
+
+async def test_usage_log_records_shown_accepted_and_rejected_without_text(tmp_path: Path) -> None:
+    service, _ = service_with(ScriptedBackend("3.14 * r * r\n"), tmp_path)
+    first = await service.complete(URI, PREFIX, SUFFIX, False, NO_WAIT, "python")
+    service.accepted(first.suggestions[0].suggestion_id)
+    second = await service.complete(URI, "x = ", SUFFIX, False, NO_WAIT, "python")
+    await service.complete(URI, "y = ", SUFFIX, False, NO_WAIT, "python")  # replaces `second`
+    events = read_events(tmp_path / "usage.jsonl")
+    kinds = [event["event"] for event in events]
+    assert kinds.count("completion") == 3 and kinds.count("shown") == 3
+    assert {"event": "accepted", "id": first.suggestions[0].suggestion_id}.items() <= next(
+        event for event in events if event["event"] == "accepted"
+    ).items()
+    rejected = [event for event in events if event["event"] == "rejected"]
+    assert [event["id"] for event in rejected] == [second.suggestions[0].suggestion_id]
+    assert all("text" not in event for event in events)
+    assert "3.14" not in (tmp_path / "usage.jsonl").read_text()
+
+
+async def test_usage_log_keeps_text_only_when_opted_in(tmp_path: Path) -> None:
+    service, _ = service_with(ScriptedBackend("3.14 * r * r\n"), tmp_path)
+    service.usage.include_text = True
+    await service.complete(URI, PREFIX, SUFFIX, False, NO_WAIT)
+    shown = [e for e in read_events(tmp_path / "usage.jsonl") if e["event"] == "shown"]
+    assert shown[0]["text"] == "3.14 * r * r"

@@ -1,0 +1,62 @@
+"""`copilot-lsp stats` over a usage log."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from copilot_lsp.cli import main
+from copilot_lsp.stats import percentile, summarize
+from copilot_lsp.usage import UsageLog, read_events
+
+
+def write_log(path: Path) -> None:
+    usage = UsageLog(path)
+    for source, latency in [("model", 400), ("typing", 2), ("cache", 3), ("model", 600)]:
+        usage.record("completion", source=source, latency_ms=latency)
+    usage.record("completion", source="superseded", latency_ms=50)
+    for suggestion in ("a", "b", "a"):  # "a" shown twice (typed through): one suggestion
+        usage.record("shown", id=suggestion, source="model", chars=3, lines=1, text="xyz")
+    usage.record("accepted", id="a")
+    usage.record("rejected", id="b", reason="replaced")
+
+
+def test_summary_figures(tmp_path: Path) -> None:
+    path = tmp_path / "usage.jsonl"
+    write_log(path)
+    summary = summarize(read_events(path))
+    assert summary["requests"] == 5 and summary["answered"] == 4
+    assert summary["acceptance_rate"] == 0.5
+    assert summary["without_model_call"] == 0.5
+    assert summary["cache_hit_rate"] == pytest.approx(1 / 3)
+    assert summary["latency_ms"]["model"]["p50"] == 400
+    assert summary["latency_ms"]["all"]["p90"] == 600
+
+
+def test_text_is_not_logged_by_default(tmp_path: Path) -> None:
+    path = tmp_path / "usage.jsonl"
+    write_log(path)
+    assert "xyz" not in path.read_text()
+
+
+def test_percentile_nearest_rank() -> None:
+    assert percentile([], 0.5) is None
+    assert percentile([5, 1, 3], 0.5) == 3
+    assert percentile(list(range(1, 101)), 0.9) == 90
+
+
+def test_stats_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "usage.jsonl"
+    write_log(path)
+    assert main(["stats", "--log", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "acceptance rate: 50.0%" in out and "answered without a model call: 50.0%" in out
+    assert main(["stats", "--log", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["accepted"] == 1
+
+
+def test_stats_without_a_log_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["stats", "--log", str(tmp_path / "none.jsonl")]) == 1
+    assert "no usage log" in capsys.readouterr().err
