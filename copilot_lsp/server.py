@@ -13,8 +13,8 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, lsp_method
 
 from copilot_lsp import __version__
-from copilot_lsp.backends.base import Backend, BackendError, CancelToken, GenerationOptions
-from copilot_lsp.config import Settings, parse_settings
+from copilot_lsp.backends.base import Backend, BackendError, CancelToken
+from copilot_lsp.config import Settings, generation_options, parse_settings
 from copilot_lsp.documents import Document, DocumentStore, PositionError
 from copilot_lsp.features.inline_completion import (
     CompletionRequest,
@@ -177,12 +177,11 @@ class CopilotServer(LanguageServer):
             suffix=suffix,
             invoked=params.context.trigger_kind == lsp.InlineCompletionTriggerKind.Invoked,
         )
-        options = GenerationOptions(
-            max_new_tokens=self.settings.max_new_tokens, temperature=self.settings.temperature
-        )
+        options = generation_options(self.settings)
+        candidates = self.settings.candidates if request.invoked else 1
 
         def work(backend: Backend, cancel: CancelToken) -> CompletionResult:
-            result = complete(backend, request, options, cancel)
+            result = complete(backend, request, options, cancel, candidates=candidates)
             if result.generation is not None:
                 generation = result.generation
                 self.last_generation = {
@@ -190,6 +189,8 @@ class CopilotServer(LanguageServer):
                     "promptTokens": generation.prompt_tokens,
                     "reusedPromptTokens": generation.reused_prompt_tokens,
                     "completionTokens": generation.completion_tokens,
+                    "meanLogprob": generation.mean_logprob,
+                    "candidates": len(result.candidates),
                 }
             return result
 
@@ -200,10 +201,10 @@ class CopilotServer(LanguageServer):
             return lsp.InlineCompletionList(items=[])
         if not result.text:
             return lsp.InlineCompletionList(items=[])
-        insert = (selected.text if selected is not None else "") + result.text
-        return lsp.InlineCompletionList(
-            items=[lsp.InlineCompletionItem(insert_text=insert, range=replace)]
-        )
+        lead = selected.text if selected is not None else ""
+        texts = [c.text for c in result.candidates] or [result.text]
+        items = [lsp.InlineCompletionItem(insert_text=lead + text, range=replace) for text in texts]
+        return lsp.InlineCompletionList(items=items)
 
 
 def create_server() -> CopilotServer:

@@ -6,10 +6,12 @@ measures exactly what users get.
 
 from __future__ import annotations
 
+import dataclasses
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from copilot_lsp.backends.base import Backend, CancelToken, Generation, GenerationOptions
+from copilot_lsp.decoding.candidates import Candidate, candidate_options, rank_candidates
 from copilot_lsp.postprocess import answer_is_complete, clean_completion
 from copilot_lsp.prompt.fim import QWEN25_CODER, Budget, FimTemplate, build_prompt
 from copilot_lsp.syntax import CompletionKind, completion_kind
@@ -35,6 +37,9 @@ class CompletionResult:
     raw: str
     generation: Generation | None
     seconds: float
+    candidates: list[Candidate] = field(default_factory=list)
+    """Distinct non-empty suggestions, best first by mean token log-probability; ``text``,
+    ``raw`` and ``generation`` describe the first."""
 
 
 def split_line(prefix: str, suffix: str) -> tuple[str, str]:
@@ -49,7 +54,10 @@ def complete(
     cancel: CancelToken,
     template: FimTemplate = QWEN25_CODER,
     budget: Budget = DEFAULT_BUDGET,
+    candidates: int = 1,
 ) -> CompletionResult:
+    """Complete at the cursor; ``candidates`` > 1 computes that many suggestions (the first
+    with ``options``, the others sampled) and ranks them."""
     started = time.perf_counter()
     line_before, line_after = split_line(request.prefix, request.suffix)
     kind = completion_kind(line_before, line_after)
@@ -65,16 +73,36 @@ def complete(
     if dangling:
         prefix = prefix[: -len(dangling)]
     prompt = build_prompt(template, prefix, request.suffix, budget)
-    options = GenerationOptions(
-        max_new_tokens=options.max_new_tokens,
-        temperature=options.temperature,
-        top_p=options.top_p,
-        top_k=options.top_k,
-        stop_texts=tuple(dict.fromkeys(options.stop_texts + template.stop_texts)),
+    options = dataclasses.replace(
+        options, stop_texts=tuple(dict.fromkeys(options.stop_texts + template.stop_texts))
     )
-    generation = backend.generate(prompt, options, cancel, answer_is_complete(kind, line_before))
-    raw = generation.text
-    if dangling:
-        raw = raw[len(dangling) :] if raw.startswith(dangling) else raw.lstrip(" \t")
-    text = clean_completion(raw, kind, line_before, line_after, request.suffix, template.stop_texts)
-    return CompletionResult(text, kind, generation.text, generation, time.perf_counter() - started)
+    stop_check = answer_is_complete(kind, line_before)
+    found: list[Candidate] = []
+    for index in range(max(1, candidates)):
+        candidate_opts = candidate_options(options, index)
+        if index:
+            # The extra candidates share the request's cancellation and time budget.
+            remaining = _remaining_budget(options, started)
+            if cancel.cancelled or (remaining is not None and remaining <= 0):
+                break
+            candidate_opts = dataclasses.replace(candidate_opts, time_budget_s=remaining)
+        generation = backend.generate(prompt, candidate_opts, cancel, stop_check)
+        raw = generation.text
+        if dangling:
+            raw = raw[len(dangling) :] if raw.startswith(dangling) else raw.lstrip(" \t")
+        text = clean_completion(
+            raw, kind, line_before, line_after, request.suffix, template.stop_texts
+        )
+        found.append(Candidate(text, generation.mean_logprob, generation))
+    ranked = rank_candidates(found)
+    best = ranked[0] if ranked else found[0]
+    raw = best.generation.text if best.generation is not None else ""
+    return CompletionResult(
+        best.text, kind, raw, best.generation, time.perf_counter() - started, ranked
+    )
+
+
+def _remaining_budget(options: GenerationOptions, started: float) -> float | None:
+    if options.time_budget_s is None:
+        return None
+    return options.time_budget_s - (time.perf_counter() - started)
