@@ -23,10 +23,11 @@ class Candidate:
 
 def candidate_options(options: GenerationOptions, index: int) -> GenerationOptions:
     """The options for the ``index``-th candidate: the first as asked, the others sampled
-    with their own seed."""
+    with their own seed (derived from the request's, or from 0: the same prompt then gives
+    the same list of candidates every time)."""
     if index == 0:
         return options
-    seed = None if options.seed is None else options.seed + index
+    seed = (options.seed or 0) + index
     temperature = options.temperature or EXTRA_CANDIDATE_TEMPERATURE
     return dataclasses.replace(options, temperature=temperature, seed=seed, num_beams=1)
 
