@@ -9,6 +9,7 @@ request is kept and cropped to the prefix the next prompt shares with it.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import os
 import shutil
 import time
@@ -125,6 +126,9 @@ class TransformersBackend:
             self.model = model.to(self.device).eval()
         except _LOAD_ERRORS as error:
             raise BackendError(f"transformers could not load {directory}: {error}") from error
+        # transformers 5.x renames the forward's cache argument; older versions lack ``cache``.
+        parameters = inspect.signature(self.model.forward).parameters
+        self._cache_argument = "cache" if "cache" in parameters else "past_key_values"
         limit = getattr(self.model.config, "max_position_embeddings", None) or context_window
         self.context_window = min(context_window, int(limit))
         self._cache: DynamicCache | None = None
@@ -171,9 +175,9 @@ class TransformersBackend:
         assert self._cache is not None
         output = self.model(
             input_ids=torch.tensor([ids], device=self.device),
-            past_key_values=self._cache,
             use_cache=True,
             logits_to_keep=1,
+            **{self._cache_argument: self._cache},
         )
         self._cached_ids.extend(ids)
         return output.logits[0, -1].float().cpu().numpy()
