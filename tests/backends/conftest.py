@@ -23,7 +23,9 @@ def tiny_gguf() -> Path:
 
 
 @pytest.fixture(scope="session")
-def llama_server(fast_gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServer]:
+def llama_server(
+    fast_gguf: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[LlamaServer]:
     """Not started: each test starts it (or stops it, to test recovery)."""
     server = LlamaServer(fast_gguf, tmp_path_factory.mktemp("llama-server") / "server.log")
     yield server
