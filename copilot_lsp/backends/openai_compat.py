@@ -132,7 +132,8 @@ class OpenAICompatibleBackend:
                 return self._open(method, path, body)
             except _Retryable as error:
                 if attempt == attempts - 1:
-                    raise BackendError(f"{error} (after {attempts} attempts)") from None
+                    tries = f"{attempts} attempts" if attempts > 1 else "1 attempt"
+                    raise BackendError(f"{error} (after {tries})") from None
                 if cancel.wait(min(0.25 * 2**attempt, 2.0)):
                     return None
         raise AssertionError("unreachable")
