@@ -71,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     from copilot_lsp.eval.command import add_eval_parser
 
     add_eval_parser(commands)
+
+    from copilot_lsp.bench.backends import add_bench_parser
+
+    add_bench_parser(commands)
     return parser
 
 
@@ -125,6 +129,15 @@ def _complete(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    """One entry per benchmark of the `bench` group."""
+    if args.bench_command == "backends":
+        from copilot_lsp.bench.backends import run_bench_backends
+
+        return run_bench_backends(args)
+    raise SystemExit(f"unknown benchmark {args.bench_command!r}")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
@@ -138,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
         from copilot_lsp.eval.command import run_eval
 
         return run_eval(args)
+    if args.command == "bench":
+        return _bench(args)
     from copilot_lsp.demo import run_demo
 
     return run_demo(args.examples, args.model)
