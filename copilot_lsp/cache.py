@@ -82,6 +82,8 @@ class CachingBackend:
     inner: Backend
     cache: GenerationCache
     last_was_hit: bool = False
+    misses: int = 0
+    """Generations that had to run on the inner backend (0: the cache answered everything)."""
 
     @property
     def name(self) -> str:
@@ -104,6 +106,7 @@ class CachingBackend:
         if cached is not None:
             # Nothing was computed this time.
             return replace(cached, prefill_seconds=0.0, decode_seconds=0.0)
+        self.misses += 1
         generation = self.inner.generate(prompt, options, cancel, stop_check)
         if generation.finish_reason != "cancelled" and not cancel.cancelled:
             self.cache.put(key, generation)

@@ -12,7 +12,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-BACKENDS = ("llamacpp",)
+from copilot_lsp.backends.base import GenerationOptions
+
+BACKENDS = ("llamacpp", "transformers", "openai")
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,47 @@ class Settings:
     """Record shown/accepted/rejected events in a local file (for `copilot-lsp stats`)."""
     usage_log_text: bool = False
     """Also record the suggested text in the usage log (off: sizes and timings only)."""
+    # --- backends and decoding (issue 4) ---
+    top_p: float = 0.95
+    """Nucleus sampling mass (used when temperature > 0)."""
+    top_k: int = 40
+    """Sample among the k most likely tokens; 0 turns it off."""
+    repetition_penalty: float = 1.0
+    """Above 1 discourages repeating tokens already seen (1 = off)."""
+    num_beams: int = 1
+    """Beam search width (transformers backend only)."""
+    time_budget: float = 0.0
+    """Wall-clock seconds one suggestion may take; 0 = no limit."""
+    candidates: int = 3
+    """Suggestions to compute for an invoked (explicit) request, to cycle through."""
+    server_url: str = "http://127.0.0.1:8000"
+    """Base URL of the OpenAI-compatible server (backend "openai")."""
+    api_model: str = ""
+    """Model name sent to that server; empty asks the server (first of /v1/models)."""
+    api_key_env: str = "COPILOT_LSP_API_KEY"
+    """Name of the environment variable that holds the API key (the key itself is never a
+    setting)."""
+    request_timeout: float = 30.0
+    """Seconds to wait for the server's next streamed token."""
+    connect_timeout: float = 5.0
+    """Seconds to wait for a connection to the server."""
+    max_retries: int = 2
+    """Retries of a failed connection or a 429/5xx answer, before any token arrived."""
+    # --- end backends and decoding ---
+
+
+def generation_options(settings: Settings) -> GenerationOptions:
+    """The decoding options the settings ask for (per request; stop texts come later)."""
+    return GenerationOptions(
+        max_new_tokens=settings.max_new_tokens,
+        temperature=settings.temperature,
+        top_p=settings.top_p,
+        top_k=settings.top_k,
+        repetition_penalty=settings.repetition_penalty,
+        num_beams=settings.num_beams,
+        time_budget_s=settings.time_budget or None,
+        reuse_kv=not settings.naive_baseline,
+    )
 
 
 @dataclass(frozen=True)
@@ -55,6 +98,7 @@ class _Rule:
     low: float | None = None
     high: float | None = None
     choices: tuple[str, ...] | None = None
+    allow_empty: bool = False
 
 
 _RULES: dict[str, _Rule] = {
@@ -71,6 +115,18 @@ _RULES: dict[str, _Rule] = {
     "precompute": _Rule(bool),
     "usage_log": _Rule(bool),
     "usage_log_text": _Rule(bool),
+    "top_p": _Rule(float, 0.01, 1.0),
+    "top_k": _Rule(int, 0, 100000),
+    "repetition_penalty": _Rule(float, 0.5, 2.0),
+    "num_beams": _Rule(int, 1, 8),
+    "time_budget": _Rule(float, 0.0, 600.0),
+    "candidates": _Rule(int, 1, 10),
+    "server_url": _Rule(str),
+    "api_model": _Rule(str, allow_empty=True),
+    "api_key_env": _Rule(str),
+    "request_timeout": _Rule(float, 0.1, 3600.0),
+    "connect_timeout": _Rule(float, 0.1, 600.0),
+    "max_retries": _Rule(int, 0, 10),
 }
 
 _ALIASES = {
@@ -81,6 +137,17 @@ _ALIASES = {
     "debounceMs": "debounce_ms",
     "usageLog": "usage_log",
     "usageLogText": "usage_log_text",
+    "topP": "top_p",
+    "topK": "top_k",
+    "repetitionPenalty": "repetition_penalty",
+    "numBeams": "num_beams",
+    "timeBudget": "time_budget",
+    "serverUrl": "server_url",
+    "apiModel": "api_model",
+    "apiKeyEnv": "api_key_env",
+    "requestTimeout": "request_timeout",
+    "connectTimeout": "connect_timeout",
+    "maxRetries": "max_retries",
 }
 
 
@@ -98,7 +165,7 @@ def _check(name: str, value: Any, rule: _Rule) -> Any:
         raise ValueError(f"expected {rule.kind.__name__}, got {type(value).__name__}")
     if rule.kind is float and not math.isfinite(value):
         raise ValueError("expected a finite number")
-    if rule.kind is str and not value.strip():
+    if rule.kind is str and not rule.allow_empty and not value.strip():
         raise ValueError("must not be empty")
     if rule.choices is not None and value not in rule.choices:
         raise ValueError(f"must be one of {', '.join(rule.choices)}")

@@ -10,9 +10,10 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal, TypeVar
 
-from copilot_lsp.backends import Backend, BackendError, load_backend
+from copilot_lsp.backends import Backend, BackendError, RemoteOptions, load_backend
 from copilot_lsp.backends.base import CancelToken
 from copilot_lsp.config import Settings
 from copilot_lsp.models import ModelError, resolve_model
@@ -30,10 +31,32 @@ class ModelSpec:
     backend: str
     context_window: int
     threads: int
+    remote: RemoteOptions | None = None
+    """The server connection (backend "openai" only)."""
 
     @classmethod
     def of(cls, settings: Settings) -> ModelSpec:
+        remote = None
+        if settings.backend == "openai":
+            remote = RemoteOptions(
+                api_model=settings.api_model,
+                api_key_env=settings.api_key_env,
+                connect_timeout_s=settings.connect_timeout,
+                read_timeout_s=settings.request_timeout,
+                max_retries=settings.max_retries,
+            )
+            return cls(settings.server_url, settings.backend, settings.context_window, 0, remote)
         return cls(settings.model, settings.backend, settings.context_window, settings.threads)
+
+
+def model_location(spec: ModelSpec, report: Callable[[str], None]) -> str:
+    """What the backend loads: the server URL (openai), a model directory (transformers) or
+    the GGUF file of a preset or path."""
+    if spec.backend == "openai":
+        return spec.model
+    if spec.backend == "transformers" and Path(spec.model).expanduser().is_dir():
+        return str(Path(spec.model).expanduser())
+    return str(resolve_model(spec.model, report))
 
 
 class ModelHost:
@@ -52,9 +75,11 @@ class ModelHost:
     def _load(self, spec: ModelSpec, report: Callable[[str], None]) -> None:
         started = time.perf_counter()
         try:
-            path = resolve_model(spec.model, report)
-            report(f"loading {path.name}")
-            backend = load_backend(spec.backend, str(path), spec.context_window, spec.threads)
+            path = model_location(spec, report)
+            report(f"loading {Path(path).name or path} ({spec.backend})")
+            backend = load_backend(
+                spec.backend, path, spec.context_window, spec.threads, spec.remote
+            )
         except (ModelError, BackendError, OSError) as error:
             with self._lock:
                 self.state, self.error = "failed", str(error)

@@ -17,7 +17,7 @@ from tests.fakes import BlockingBackend, ScriptedBackend, ThreadRunner
 URI = "file:///a.py"
 PREFIX = "def area(r):\n    return "
 SUFFIX = "\n"
-NO_WAIT = Settings(debounce_ms=0)
+NO_WAIT = Settings(debounce_ms=0, candidates=1)
 
 
 def service_with(backend, tmp_path: Path) -> tuple[CompletionService, ThreadRunner]:
@@ -51,6 +51,16 @@ async def test_repeated_state_is_a_cache_hit(tmp_path: Path) -> None:
     again = await service.complete(URI, PREFIX, SUFFIX, True, settings)
     assert again.source == "cache" and again.text == "3.14 * r * r"
     assert len(backend.prompts) == 1
+
+
+async def test_invoked_candidates_are_deduplicated_and_cached_together(tmp_path: Path) -> None:
+    backend = ScriptedBackend("3.14 * r * r\n")
+    service, _ = service_with(backend, tmp_path)
+    settings = dataclasses.replace(NO_WAIT, typing_through=False, candidates=3)
+    first = await service.complete(URI, PREFIX, SUFFIX, True, settings)
+    assert len(backend.prompts) == 3 and [s.text for s in first.suggestions] == ["3.14 * r * r"]
+    again = await service.complete(URI, PREFIX, SUFFIX, True, settings)
+    assert again.source == "cache" and len(backend.prompts) == 3
 
 
 async def test_cache_and_typing_through_can_be_switched_off(tmp_path: Path) -> None:

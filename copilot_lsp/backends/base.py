@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
-FinishReason = Literal["stop_token", "stop_check", "length", "cancelled"]
+FinishReason = Literal["stop_token", "stop_check", "length", "cancelled", "time_budget"]
 
 
 class BackendError(RuntimeError):
@@ -20,11 +20,22 @@ class GenerationOptions:
     temperature: float = 0.0
     top_p: float = 0.95
     top_k: int = 40
+    """0 disables top-k filtering."""
     stop_texts: tuple[str, ...] = ()
     """Markers that end generation when they appear as text (special tokens included)."""
     reuse_kv: bool = True
     """Keep the KV cache of the prompt prefix shared with the previous request (False: the
     naive baseline evaluates every prompt from scratch)."""
+    repetition_penalty: float = 1.0
+    """Above 1 discourages tokens already in the prompt or the answer (1 = off)."""
+    seed: int | None = None
+    """Fixes the sampling random stream (None: a fresh one per request)."""
+    stop_token_ids: tuple[int, ...] = ()
+    """Token ids that end generation, besides the model's end-of-text and the stop texts."""
+    num_beams: int = 1
+    """Beam search width (transformers only; others decode one beam)."""
+    time_budget_s: float | None = None
+    """Wall-clock budget for the whole request; generation stops when it is spent."""
 
 
 @dataclass
@@ -37,6 +48,8 @@ class Generation:
     completion_tokens: int
     prefill_seconds: float
     decode_seconds: float
+    mean_logprob: float | None = None
+    """Mean log-probability of the generated tokens under the model (None: not known)."""
 
 
 @dataclass
@@ -51,6 +64,10 @@ class CancelToken:
     @property
     def cancelled(self) -> bool:
         return self._event.is_set()
+
+    def wait(self, timeout: float) -> bool:
+        """Block up to ``timeout`` seconds; True once cancelled."""
+        return self._event.wait(timeout)
 
 
 StopCheck = Callable[[str], bool]

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import time
 from pathlib import Path
 
 import llama_cpp
+import numpy as np
 
 from copilot_lsp.backends.base import (
     BackendError,
     CancelToken,
-    FinishReason,
     Generation,
     GenerationOptions,
     StopCheck,
 )
+from copilot_lsp.decoding.loop import Decoded, decode
+from copilot_lsp.decoding.sampling import Sampler
+from copilot_lsp.decoding.stopping import StopCriteria
 
 _PREFILL_CHUNK = 64
 """Prompt tokens evaluated between two cancellation checks."""
@@ -129,6 +131,19 @@ class LlamaCppBackend:
             }
         return self._stop_id_cache[stop_texts]
 
+    def _last_logits(self) -> np.ndarray:
+        """Next-token logits after the latest ``eval`` (a copy: llama.cpp reuses the buffer)."""
+        llm = self._llm
+        return np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).copy()
+
+    def _forward(self, token: int) -> np.ndarray:
+        self._llm.eval([token])
+        return self._last_logits()
+
+    def reset_cache(self) -> None:
+        """Forget the KV cache (benchmarks compare with and without reuse)."""
+        self._llm.reset()
+
     def generate(
         self,
         prompt: str,
@@ -144,57 +159,41 @@ class LlamaCppBackend:
                 f"prompt of {len(tokens)} tokens leaves no room in a {self.context_window}-token "
                 "context"
             )
+        try:
+            sampler = Sampler(options)
+            criteria = StopCriteria(
+                options,
+                cancel,
+                self._stop_ids(options.stop_texts) | set(options.stop_token_ids),
+                budget,
+                stop_check,
+            )
+        except ValueError as error:
+            raise BackendError(f"invalid decoding options: {error}") from error
         started = time.perf_counter()
         self._pick_threads()
         reused, complete = self._prefill(tokens, cancel, options.reuse_kv)
         prefilled = time.perf_counter()
-        stop_ids = self._stop_ids(options.stop_texts)
-        out = bytearray()
-        text = ""
-        produced = 0
-        finish: FinishReason = "cancelled" if not complete else "length"
-        if complete:
-            stream = llm.generate(
-                tokens,
-                top_k=options.top_k if options.temperature > 0 else 1,
-                top_p=options.top_p,
-                min_p=0.0,
-                temp=options.temperature,
-                repeat_penalty=1.0,
-                reset=True,
+        if not complete:
+            decoded = Decoded("", "cancelled", [], None)
+        else:
+            decoded = decode(
+                self._last_logits(),
+                self._forward,
+                lambda token: llm.detokenize([token], special=True),
+                sampler,
+                criteria,
+                list(tokens),
             )
-            for token in stream:
-                # One token sampled: stop on cancellation, an end token, a stop text or a
-                # caller-supplied criterion (a finished line or block), else keep it.
-                if cancel.cancelled:
-                    finish = "cancelled"
-                    break
-                if token in stop_ids:
-                    finish = "stop_token"
-                    break
-                out += llm.detokenize([token], special=True)
-                produced += 1
-                text = out.decode("utf-8", errors="ignore")
-                if any(marker in text for marker in options.stop_texts):
-                    finish = "stop_token"
-                    break
-                if stop_check is not None and stop_check(text):
-                    finish = "stop_check"
-                    break
-                if produced >= budget:
-                    break
-            with contextlib.suppress(Exception):
-                stream.close()
-        for marker in options.stop_texts:
-            text = text.split(marker, 1)[0]
         return Generation(
-            text=text,
-            finish_reason=finish,
+            text=decoded.text,
+            finish_reason=decoded.finish_reason,
             prompt_tokens=len(tokens),
             reused_prompt_tokens=reused,
-            completion_tokens=produced,
+            completion_tokens=len(decoded.tokens),
             prefill_seconds=prefilled - started,
             decode_seconds=time.perf_counter() - prefilled,
+            mean_logprob=decoded.mean_logprob,
         )
 
     def close(self) -> None:

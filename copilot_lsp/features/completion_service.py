@@ -30,9 +30,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeVar
 
-from copilot_lsp.backends.base import Backend, CancelToken, GenerationOptions
+from copilot_lsp.backends.base import Backend, CancelToken
 from copilot_lsp.cache import CachingBackend, GenerationCache, Shown, TypingThrough
-from copilot_lsp.config import Settings
+from copilot_lsp.config import Settings, generation_options
 from copilot_lsp.features.inline_completion import (
     CompletionRequest,
     CompletionResult,
@@ -187,9 +187,11 @@ class CompletionService:
         if not completion.text:
             result = self._finish(started, [], "none", completion)
         else:
-            suggestion = Suggestion(uuid.uuid4().hex[:16], completion.text)
+            texts = [candidate.text for candidate in completion.candidates] or [completion.text]
+            suggestions = [Suggestion(uuid.uuid4().hex[:16], text) for text in texts]
             source: Source = "cache" if from_cache else "model"
-            result = self._finish(started, [suggestion], source, completion)
+            result = self._finish(started, suggestions, source, completion)
+            suggestion = suggestions[0]
             self.typing.remember(
                 uri, Shown(suggestion.suggestion_id, prefix, suffix, suggestion.text)
             )
@@ -205,11 +207,12 @@ class CompletionService:
         """The model-thread job: the completion, and whether the cache answered it."""
         request = CompletionRequest(prefix=prefix, suffix=suffix, invoked=invoked)
         options = generation_options(settings)
+        candidates = settings.candidates if invoked else 1
 
         def work(backend: Backend, cancel: CancelToken) -> tuple[CompletionResult, bool]:
             caching = CachingBackend(backend, self.cache) if settings.cache else None
-            result = complete(caching or backend, request, options, cancel)
-            from_cache = caching is not None and caching.last_was_hit
+            result = complete(caching or backend, request, options, cancel, candidates=candidates)
+            from_cache = caching is not None and caching.misses == 0
             if not from_cache:
                 self.model_calls += 1
             if result.generation is not None and not from_cache:
@@ -221,6 +224,8 @@ class CompletionService:
                     "completionTokens": generation.completion_tokens,
                     "prefillSeconds": round(generation.prefill_seconds, 3),
                     "decodeSeconds": round(generation.decode_seconds, 3),
+                    "meanLogprob": generation.mean_logprob,
+                    "candidates": len(result.candidates),
                 }
             return result, from_cache
 
@@ -303,14 +308,6 @@ class CompletionService:
                 lines=suggestion.text.count("\n") + 1,
                 text=suggestion.text,
             )
-
-
-def generation_options(settings: Settings) -> GenerationOptions:
-    return GenerationOptions(
-        max_new_tokens=settings.max_new_tokens,
-        temperature=settings.temperature,
-        reuse_kv=not settings.naive_baseline,
-    )
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:

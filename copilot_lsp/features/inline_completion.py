@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from copilot_lsp.backends.base import Backend, CancelToken, Generation, GenerationOptions
+from copilot_lsp.decoding.candidates import Candidate, candidate_options, rank_candidates
 from copilot_lsp.postprocess import (
     CursorContext,
     after_cache,
@@ -42,6 +43,9 @@ class CompletionResult:
     raw: str
     generation: Generation | None
     seconds: float
+    candidates: list[Candidate] = field(default_factory=list)
+    """Distinct non-empty suggestions, best first by mean token log-probability; ``text``,
+    ``raw`` and ``generation`` describe the first."""
 
 
 def split_line(prefix: str, suffix: str) -> tuple[str, str]:
@@ -57,9 +61,12 @@ def complete(
     template: FimTemplate = QWEN25_CODER,
     budget: Budget = DEFAULT_BUDGET,
     postprocess: bool = True,
+    candidates: int = 1,
 ) -> CompletionResult:
-    """One completion; ``postprocess=False`` returns the model's answer with only its
-    special markers cut and no stop criterion (the harness's ``--raw`` baseline)."""
+    """Complete at the cursor. ``candidates`` > 1 computes that many suggestions (the first
+    with ``options``, the others sampled) and ranks them; ``postprocess=False`` returns the
+    model's answer with only its special markers cut and no stop criterion (the harness's
+    ``--raw`` baseline)."""
     started = time.perf_counter()
     line_before, line_after = split_line(request.prefix, request.suffix)
     kind = completion_kind(line_before, line_after)
@@ -80,13 +87,36 @@ def complete(
         options, stop_texts=tuple(dict.fromkeys(options.stop_texts + template.stop_texts))
     )
     stop_check = answer_is_complete(kind, line_before, request.suffix, request.prefix)
-    generation = backend.generate(prompt, options, cancel, stop_check if postprocess else None)
-    raw = generation.text
-    if dangling:
-        raw = raw[len(dangling) :] if raw.startswith(dangling) else raw.lstrip(" \t")
-    if postprocess:
-        context = CursorContext.of(request.prefix, request.suffix, kind)
-        text = after_cache(before_cache(raw, context, template.stop_texts), line_after)
-    else:
-        text = cut_at_markers(raw, template.stop_texts)
-    return CompletionResult(text, kind, generation.text, generation, time.perf_counter() - started)
+    context = CursorContext.of(request.prefix, request.suffix, kind)
+    found: list[Candidate] = []
+    for index in range(max(1, candidates)):
+        candidate_opts = candidate_options(options, index)
+        if index:
+            # The extra candidates share the request's cancellation and time budget.
+            remaining = _remaining_budget(options, started)
+            if cancel.cancelled or (remaining is not None and remaining <= 0):
+                break
+            candidate_opts = dataclasses.replace(candidate_opts, time_budget_s=remaining)
+        generation = backend.generate(
+            prompt, candidate_opts, cancel, stop_check if postprocess else None
+        )
+        raw = generation.text
+        if dangling:
+            raw = raw[len(dangling) :] if raw.startswith(dangling) else raw.lstrip(" \t")
+        if postprocess:
+            text = after_cache(before_cache(raw, context, template.stop_texts), line_after)
+        else:
+            text = cut_at_markers(raw, template.stop_texts)
+        found.append(Candidate(text, generation.mean_logprob, generation))
+    ranked = rank_candidates(found)
+    best = ranked[0] if ranked else found[0]
+    raw = best.generation.text if best.generation is not None else ""
+    return CompletionResult(
+        best.text, kind, raw, best.generation, time.perf_counter() - started, ranked
+    )
+
+
+def _remaining_budget(options: GenerationOptions, started: float) -> float | None:
+    if options.time_budget_s is None:
+        return None
+    return options.time_budget_s - (time.perf_counter() - started)

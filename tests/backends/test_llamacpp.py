@@ -1,0 +1,104 @@
+"""The llama.cpp backend end to end with the fast preset (Qwen2.5-Coder-0.5B)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from copilot_lsp.backends import load_backend
+from copilot_lsp.backends.base import BackendError, CancelToken, GenerationOptions
+from copilot_lsp.backends.llamacpp import LlamaCppBackend
+from copilot_lsp.prompt.fim import QWEN25_CODER
+
+pytestmark = pytest.mark.model
+
+PREFIX = "def mean(values: list[float]) -> float:\n    total = sum(values)\n    return "
+PROMPT = QWEN25_CODER.render(PREFIX, "\n\n\nprint(mean([1.0, 2.0]))\n")
+GREEDY = GenerationOptions(max_new_tokens=12, stop_texts=QWEN25_CODER.stop_texts)
+
+
+@pytest.fixture(scope="module")
+def backend(fast_gguf: Path) -> Iterator[LlamaCppBackend]:
+    loaded = load_backend("llamacpp", str(fast_gguf), 2048, 0)
+    assert isinstance(loaded, LlamaCppBackend)
+    yield loaded
+    loaded.close()
+
+
+def test_greedy_answer_has_a_mean_logprob(backend: LlamaCppBackend) -> None:
+    generation = backend.generate(PROMPT, GREEDY, CancelToken())
+    assert "total" in generation.text and "len(values)" in generation.text
+    assert generation.finish_reason == "stop_token"
+    assert generation.mean_logprob is not None and -5 < generation.mean_logprob <= 0
+
+
+def test_kv_reuse_gives_the_answer_of_a_fresh_evaluation(backend: LlamaCppBackend) -> None:
+    backend.generate(PROMPT, GREEDY, CancelToken())
+    typed = PROMPT.replace("return ", "return total")  # one more keystroke
+    reused = backend.generate(typed, GREEDY, CancelToken())
+    backend.reset_cache()
+    fresh = backend.generate(typed, GREEDY, CancelToken())
+    unchanged = backend.count_tokens(QWEN25_CODER.prefix + PREFIX.removesuffix("return "))
+    assert reused.reused_prompt_tokens >= unchanged - 1
+    assert fresh.reused_prompt_tokens == 0
+    assert reused.text == fresh.text
+    # Batching differs (a few tokens against the whole prompt): equal up to rounding.
+    assert reused.mean_logprob == pytest.approx(fresh.mean_logprob, abs=0.05)
+
+
+def test_a_cancel_stops_within_a_few_tokens(backend: LlamaCppBackend) -> None:
+    cancel = CancelToken()
+    produced: list[str] = []
+
+    def cancel_on_second_token(text: str) -> bool:
+        produced.append(text)
+        if len(produced) == 2:
+            cancel.cancel()
+        return False
+
+    options = GenerationOptions(max_new_tokens=200)
+    generation = backend.generate("def long_story():\n", options, cancel, cancel_on_second_token)
+    assert generation.finish_reason == "cancelled"
+    assert generation.completion_tokens == 2
+
+
+def test_a_cancel_before_the_start_does_no_decoding(backend: LlamaCppBackend) -> None:
+    cancel = CancelToken()
+    cancel.cancel()
+    backend.reset_cache()
+    generation = backend.generate(PROMPT, GREEDY, cancel)
+    assert (generation.finish_reason, generation.completion_tokens) == ("cancelled", 0)
+
+
+def test_the_time_budget_ends_generation(backend: LlamaCppBackend) -> None:
+    options = GenerationOptions(max_new_tokens=200, time_budget_s=1e-3)
+    generation = backend.generate("def long_story():\n", options, CancelToken())
+    assert generation.finish_reason == "time_budget"
+    assert generation.completion_tokens == 0
+
+
+def test_seeded_sampling_is_reproducible(backend: LlamaCppBackend) -> None:
+    options = GenerationOptions(
+        max_new_tokens=8, temperature=1.0, top_k=50, top_p=0.95, seed=3, repetition_penalty=1.1
+    )
+    first = backend.generate("import os\nimport ", options, CancelToken())
+    second = backend.generate("import os\nimport ", options, CancelToken())
+    assert first.text == second.text and first.completion_tokens > 0
+    assert first.mean_logprob is not None and math.isfinite(first.mean_logprob)
+
+
+def test_invalid_options_are_a_backend_error(backend: LlamaCppBackend) -> None:
+    with pytest.raises(BackendError, match="top-p"):
+        backend.generate("x", GenerationOptions(temperature=0.5, top_p=2.0), CancelToken())
+
+
+def test_missing_and_corrupt_model_files_are_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(BackendError, match="could not load"):
+        load_backend("llamacpp", str(tmp_path / "missing.gguf"), 2048, 0)
+    corrupt = tmp_path / "corrupt.gguf"
+    corrupt.write_bytes(b"GGUF" + b"\x00\x01" * 500)
+    with pytest.raises(BackendError, match="could not load"):
+        load_backend("llamacpp", str(corrupt), 2048, 0)
