@@ -85,10 +85,14 @@ def _width(indent: str, tab_size: int = 4) -> int:
     return len(indent.replace("\t", " " * tab_size))
 
 
-def _code_indexed(text: str) -> Iterable[tuple[int, str]]:
+def _code_indexed(
+    text: str, quote: str = "", end_quote: list[str] | None = None
+) -> Iterable[tuple[int, str]]:
     """(offset, char) for the code characters of ``text``: string literals (triple-quoted
-    ones across lines too) and line comments are skipped, roughly but language-agnostically."""
-    quote = ""
+    ones across lines too) and line comments are skipped, roughly but language-agnostically.
+
+    ``quote`` is the string literal ``text`` starts inside of; the one still open at the end
+    is appended to ``end_quote`` when given."""
     index = 0
     length = len(text)
     while index < length:
@@ -118,6 +122,17 @@ def _code_indexed(text: str) -> Iterable[tuple[int, str]]:
         else:
             yield index, char
         index += 1
+    if end_quote is not None:
+        end_quote.append(quote)
+
+
+def _quote_open_at_end(prefix: str) -> str:
+    """The string literal the cursor is inside of ("" when it is in code)."""
+    tail = "\n".join(prefix.split("\n")[-_PREFIX_SCAN_LINES:])
+    end_quote: list[str] = []
+    for _ in _code_indexed(tail, end_quote=end_quote):
+        pass
+    return end_quote[0]
 
 
 def _code_chars(text: str) -> Iterable[str]:
@@ -305,7 +320,7 @@ def balance_brackets(text: str, prefix: str) -> str:
     type) is where a rambling model starts closing code that is not there.
     """
     stack = [char for char, _ in _open_brackets(prefix)]
-    for index, char in _code_indexed(text):
+    for index, char in _code_indexed(text, quote=_quote_open_at_end(prefix)):
         if char in _OPENERS:
             stack.append(char)
         elif char in _CLOSERS:

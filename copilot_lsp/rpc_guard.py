@@ -23,6 +23,7 @@ from pygls.exceptions import (
 
 log = logging.getLogger(__name__)
 PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
 UNAUTHORIZED = -32001
 TOKEN_ENV = "COPILOT_LSP_TOKEN"
 """The environment variable that holds the token a network client must present."""
@@ -46,7 +47,7 @@ class GuardedProtocol:
 
     def structure_message(self, data: dict[str, Any]) -> Any:
         try:
-            return super().structure_message(data)  # type: ignore[misc]
+            structured = super().structure_message(data)  # type: ignore[misc]
         except JsonRpcException as error:
             if "method" not in data or not _valid_id(data.get("id")):
                 raise  # a notification or a response: nobody waits for an answer
@@ -68,6 +69,13 @@ class GuardedProtocol:
             log.warning("answered a malformed %r request with %s", method, answer.code)
             self._send_response(data["id"], None, answer.to_response_error())  # type: ignore[attr-defined]
             return ANSWERED
+        if _valid_id(data.get("id")) and "method" in data and not hasattr(structured, "id"):
+            # A notification method sent with an id: pygls would run it as a notification
+            # and leave the client waiting for an answer that never comes.
+            log.warning("answered notification %r sent as a request", data["method"])
+            send_error(self, data["id"], INVALID_REQUEST, "a notification cannot be a request")
+            return ANSWERED
+        return structured
 
     _authenticated = False
 

@@ -31,9 +31,23 @@ def summarize(events: list[dict[str, Any]]) -> dict[str, Any]:
     for event in completions:
         source = str(event.get("source"))
         by_source[source] = by_source.get(source, 0) + 1
-    shown = {e["id"] for e in events if e.get("event") == "shown" and "id" in e}
-    accepted = {e["id"] for e in events if e.get("event") == "accepted"} & shown
-    rejected = {e["id"] for e in events if e.get("event") == "rejected"} & shown - accepted
+    # An offer is the candidates of one answer; it counts as accepted when any of them is.
+    offer_of = {
+        e["id"]: e.get("offer") or e["id"]
+        for e in events
+        if e.get("event") == "shown" and "id" in e
+    }
+    shown = set(offer_of.values())
+    accepted = {
+        offer_of[e["id"]]
+        for e in events
+        if e.get("event") == "accepted" and e.get("id") in offer_of
+    }
+    rejected = {
+        offer_of[e["id"]]
+        for e in events
+        if e.get("event") == "rejected" and e.get("id") in offer_of
+    } - accepted
     without_model = by_source["cache"] + by_source["typing"]
     reached_cache = by_source["cache"] + by_source["model"]
     latency: dict[str, dict[str, float | None]] = {}

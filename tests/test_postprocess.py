@@ -174,6 +174,9 @@ def test_space_before_code_right_of_the_cursor_is_kept() -> None:
         ("a]", "y = f(", "a"),
         # Brackets inside strings do not count.
         ("')' + s", "y = ", "')' + s"),
+        # The cursor is inside a string: the answer starts inside it too (an f-string field).
+        ('name}!"', 'return f"Hi {', 'name}!"'),
+        ('x}")', 'print(f"{', 'x}")'),
     ],
 )
 def test_balance_brackets(raw: str, prefix: str, expected: str) -> None:

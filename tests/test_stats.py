@@ -33,6 +33,19 @@ def test_summary_figures(tmp_path: Path) -> None:
     assert summary["latency_ms"]["all"]["p90"] == 600
 
 
+def test_candidates_of_one_answer_are_one_offer(tmp_path: Path) -> None:
+    """Three ranked candidates; the user cycles to the second and accepts it: one offer."""
+    path = tmp_path / "usage.jsonl"
+    usage = UsageLog(path)
+    for rank, suggestion in enumerate(("c1", "c2", "c3")):
+        usage.record("shown", id=suggestion, offer="c1", rank=rank, source="model")
+    usage.record("shown", id="d1", offer="d1", rank=0, source="model")
+    usage.record("accepted", id="c2")
+    summary = summarize(read_events(path))
+    assert summary["suggestions_shown"] == 2 and summary["accepted"] == 1
+    assert summary["acceptance_rate"] == 0.5
+
+
 def test_text_is_not_logged_by_default(tmp_path: Path) -> None:
     path = tmp_path / "usage.jsonl"
     write_log(path)

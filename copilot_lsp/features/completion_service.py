@@ -299,10 +299,14 @@ class CompletionService:
         if result.completion is not None:
             fields["kind"] = result.completion.kind.value
         self.usage.record("completion", **fields)
-        for suggestion in result.suggestions:
+        # The candidates of one answer are one offer: the editor shows one at a time.
+        offer = result.suggestions[0].suggestion_id if result.suggestions else None
+        for rank, suggestion in enumerate(result.suggestions):
             self.usage.record(
                 "shown",
                 id=suggestion.suggestion_id,
+                offer=offer,
+                rank=rank,
                 source=result.source,
                 chars=len(suggestion.text),
                 lines=suggestion.text.count("\n") + 1,

@@ -67,9 +67,14 @@ async def test_automatic_requests_ask_for_one_candidate(
     client: LanguageClient, llama_server: LlamaServer
 ) -> None:
     await asyncio.to_thread(llama_server.start)
+    # A document of its own, so the answer cannot come from the cache of the invoked request.
+    uri = "file:///work/stats_automatic.py"
+    open_document(client, uri, TEXT.replace("mean", "average"))
+    before = await client.protocol.send_request_async("copilot/status", {})
     automatic = lsp.InlineCompletionTriggerKind.Automatic
-    result = await client.text_document_inline_completion_async(ask(URI, LINE, COLUMN, automatic))
+    result = await client.text_document_inline_completion_async(ask(uri, LINE, COLUMN, automatic))
     assert result is not None and len(result.items) == 1
     status = await client.protocol.send_request_async("copilot/status", {})
+    assert status.counters.modelCalls == before.counters.modelCalls + 1
     assert status.lastGeneration.candidates == 1
     assert status.lastGeneration.meanLogprob < 0

@@ -88,8 +88,11 @@ def apply_item(text: str, item: lsp.InlineCompletionItem) -> str:
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), scope="module")
 async def client(lsp_client: LanguageClient):
-    """A server with the default model, shared by a test module."""
-    result = await lsp_client.initialize_session(lsp.InitializeParams(capabilities=capabilities()))
+    """A server with the default model, shared by a test module. One candidate per request
+    keeps the suite fast on two cores; ranked candidates are tested in tests/backends."""
+    result = await lsp_client.initialize_session(
+        lsp.InitializeParams(capabilities=capabilities(), initialization_options={"candidates": 1})
+    )
     lsp_client.server_capabilities = result.capabilities  # type: ignore[attr-defined]
     settled = await wait_until_settled(lsp_client)
     assert settled["state"] == "ready", settled

@@ -40,6 +40,11 @@ async def test_cancel_stops_the_generation(client: LanguageClient) -> None:
     before = await status(client)
     assert before["lastGeneration"]["completionTokens"] > 60
 
+    # Another document, so the answer cannot come from the cache or typing-through.
+    uri = "untitled:more-primes"
+    open_document(
+        client, uri, "# The first 400 prime numbers, one per line.\nPRIMES = [\n    2,\n    "
+    )
     request_id = str(uuid.uuid4())
     future = client.protocol.send_request(
         lsp.TEXT_DOCUMENT_INLINE_COMPLETION, ask(uri, 3, 4), msg_id=request_id

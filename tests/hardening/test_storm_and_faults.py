@@ -163,12 +163,17 @@ def test_model_fault_is_a_clear_message(tmp_path: Path, fault: str) -> None:
         status = server.wait_ready(timeout=60)
         assert status["state"] == "failed"
         assert str(path) in status["error"] or path.name in status["error"]
-        shown = [
-            note["params"]["message"]
-            for note in server.notifications()
-            if note.get("method") == "window/showMessage"
-        ]
-        assert any("model failed to load" in text for text in shown), shown
+        # The message may reach the client just after the status that says "failed".
+        shown: list[str] = []
+        deadline = time.monotonic() + 10
+        while not any("model failed to load" in text for text in shown):
+            assert time.monotonic() < deadline, shown
+            time.sleep(0.05)
+            shown += [
+                note["params"]["message"]
+                for note in server.notifications()
+                if note.get("method") == "window/showMessage"
+            ]
         server.open("file:///x.py", "x = ")
         answer = server.call("textDocument/inlineCompletion", completion("file:///x.py", 0, 4, 1))
         assert answer["result"]["items"] == []
