@@ -46,7 +46,14 @@ class GuardedProtocol:
 
     def structure_message(self, data: dict[str, Any]) -> Any:
         try:
-            return super().structure_message(data)  # type: ignore[misc]
+            structured = super().structure_message(data)  # type: ignore[misc]
+            if "method" in data and _valid_id(data.get("id")) and not hasattr(structured, "id"):
+                # A notification method sent with an id: pygls would run it as a
+                # notification and never answer; the client waits forever.
+                error = JsonRpcInvalidRequest(f"{data['method']!r} is a notification: no id")
+                send_error(self, data["id"], error.code, error.message)
+                return ANSWERED
+            return structured
         except JsonRpcException as error:
             if "method" not in data or not _valid_id(data.get("id")):
                 raise  # a notification or a response: nobody waits for an answer

@@ -71,6 +71,17 @@ BROKEN_FRAMES = {
     "JSON array": (frame(b"[1, 2, 3]"), INVALID_REQUEST),
     "JSON number": (frame(b"42"), INVALID_REQUEST),
     "no jsonrpc member": (frame(b'{"id": 5, "method": "copilot/status"}'), INVALID_REQUEST),
+    "notification sent with an id": (
+        message(
+            {
+                "jsonrpc": "2.0",
+                "id": "n1",
+                "method": "textDocument/didClose",
+                "params": {"textDocument": {"uri": "file:///open.py"}},
+            }
+        ),
+        INVALID_REQUEST,
+    ),
     "unknown method": (
         message({"jsonrpc": "2.0", "id": "u1", "method": "no/suchMethod", "params": {}}),
         METHOD_NOT_FOUND,
@@ -83,7 +94,11 @@ def test_broken_frames_get_an_error_answer(server: RawServer, name: str) -> None
     data, code = BROKEN_FRAMES[name]
     TALLY["inputs"] += 1
     server.send(data)
-    request_id = {"unknown method": "u1", "no jsonrpc member": 5}.get(name)
+    request_id = {
+        "unknown method": "u1",
+        "no jsonrpc member": 5,
+        "notification sent with an id": "n1",
+    }.get(name)
     answer = answered(server, request_id)
     assert answer["error"]["code"] == code
     still_serving(server)
@@ -177,7 +192,12 @@ def test_wrong_param_types(
     if as_request:
         answer = answered(server, server.request(method, params))
         if "error" in answer:
-            assert answer["error"]["code"] in (INVALID_PARAMS, METHOD_NOT_FOUND, -32603)
+            assert answer["error"]["code"] in (
+                INVALID_REQUEST,
+                INVALID_PARAMS,
+                METHOD_NOT_FOUND,
+                -32603,
+            )
     else:
         server.notify(method, params)
     still_serving(server)
