@@ -335,7 +335,7 @@ def plot_cdf(sessions: list[Session], path: Path) -> None:
     for limit in (400, 1500):
         axes.axvline(limit, color="grey", linestyle=":", linewidth=1)
     axes.grid(True, which="both", alpha=0.3)
-    axes.legend(loc="lower right")
+    axes.legend(loc="upper left")
     axes.set_title("copilot-lsp: latency of automatic requests while typing")
     figure.tight_layout()
     figure.savefig(path, dpi=120)

@@ -34,6 +34,8 @@ from copilot_lsp.backends.base import Backend, CancelToken
 from copilot_lsp.cache import CachingBackend, GenerationCache, Shown, TypingThrough
 from copilot_lsp.config import Settings, generation_options
 from copilot_lsp.features.inline_completion import (
+    AUTOMATIC_BUDGET,
+    DEFAULT_BUDGET,
     CompletionRequest,
     CompletionResult,
     complete,
@@ -211,7 +213,10 @@ class CompletionService:
 
         def work(backend: Backend, cancel: CancelToken) -> tuple[CompletionResult, bool]:
             caching = CachingBackend(backend, self.cache) if settings.cache else None
-            result = complete(caching or backend, request, options, cancel, candidates=candidates)
+            budget = DEFAULT_BUDGET if invoked else AUTOMATIC_BUDGET
+            result = complete(
+                caching or backend, request, options, cancel, budget=budget, candidates=candidates
+            )
             from_cache = caching is not None and caching.misses == 0
             if not from_cache:
                 self.model_calls += 1

@@ -71,11 +71,7 @@ BROKEN_FRAMES = {
     "JSON array": (frame(b"[1, 2, 3]"), INVALID_REQUEST),
     "JSON number": (frame(b"42"), INVALID_REQUEST),
     "no jsonrpc member": (frame(b'{"id": 5, "method": "copilot/status"}'), INVALID_REQUEST),
-    "unknown method": (
-        message({"jsonrpc": "2.0", "id": "u1", "method": "no/suchMethod", "params": {}}),
-        METHOD_NOT_FOUND,
-    ),
-    "notification sent as a request": (
+    "notification sent with an id": (
         message(
             {
                 "jsonrpc": "2.0",
@@ -85,6 +81,10 @@ BROKEN_FRAMES = {
             }
         ),
         INVALID_REQUEST,
+    ),
+    "unknown method": (
+        message({"jsonrpc": "2.0", "id": "u1", "method": "no/suchMethod", "params": {}}),
+        METHOD_NOT_FOUND,
     ),
 }
 
@@ -97,7 +97,7 @@ def test_broken_frames_get_an_error_answer(server: RawServer, name: str) -> None
     request_id = {
         "unknown method": "u1",
         "no jsonrpc member": 5,
-        "notification sent as a request": "n1",
+        "notification sent with an id": "n1",
     }.get(name)
     answer = answered(server, request_id)
     assert answer["error"]["code"] == code
