@@ -302,16 +302,20 @@ def balance_brackets(text: str, prefix: str) -> str:
     """Cut the completion before the first closing bracket that closes nothing.
 
     Brackets the prefix left open may be closed; a closer beyond those (or of the wrong
-    type) is where a rambling model starts closing code that is not there.
+    type) is where a rambling model starts closing code that is not there. The prefix and
+    the completion are scanned as one text, so a completion that starts inside a string
+    (an f-string's ``{name}``) is read as string.
     """
-    stack = [char for char, _ in _open_brackets(prefix)]
-    for index, char in _code_indexed(text):
+    tail = "\n".join(prefix.split("\n")[-_PREFIX_SCAN_LINES:])
+    stack: list[str] = []
+    for index, char in _code_indexed(tail + text):
         if char in _OPENERS:
             stack.append(char)
         elif char in _CLOSERS:
-            if not stack or stack[-1] != _PAIRS[char]:
-                return text[:index].rstrip(" \t")
-            stack.pop()
+            if stack and stack[-1] == _PAIRS[char]:
+                stack.pop()
+            elif index >= len(tail):
+                return text[: index - len(tail)].rstrip(" \t")
     return text
 
 

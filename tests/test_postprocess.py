@@ -172,8 +172,9 @@ def test_space_before_code_right_of_the_cursor_is_kept() -> None:
         # Closing what the prefix opened is fine.
         ("x + 1)", "y = f(", "x + 1)"),
         ("a]", "y = f(", "a"),
-        # Brackets inside strings do not count.
+        # Brackets inside strings do not count, also when the string began in the prefix.
         ("')' + s", "y = ", "')' + s"),
+        ('name}!"', '    return f"Hi {', 'name}!"'),
     ],
 )
 def test_balance_brackets(raw: str, prefix: str, expected: str) -> None:
