@@ -29,7 +29,10 @@ async def test_cancel_stops_the_generation(client: LanguageClient) -> None:
     """A long generation is cancelled mid-way: the client gets RequestCancelled and the
     model thread stops after a few tokens instead of running to max_new_tokens."""
     client.workspace_did_change_configuration(
-        lsp.DidChangeConfigurationParams(settings={"copilot": {"maxNewTokens": 1000}})
+        # No cache: the second, identical request must reach the model to be cancelled.
+        lsp.DidChangeConfigurationParams(
+            settings={"copilot": {"maxNewTokens": 1000, "cache": False}}
+        )
     )
     uri = "untitled:primes"
     open_document(
@@ -61,7 +64,7 @@ async def test_cancel_stops_the_generation(client: LanguageClient) -> None:
         after["lastGeneration"]["completionTokens"] < before["lastGeneration"]["completionTokens"]
     )
     client.workspace_did_change_configuration(
-        lsp.DidChangeConfigurationParams(settings={"copilot": {"maxNewTokens": 128}})
+        lsp.DidChangeConfigurationParams(settings={"copilot": {"maxNewTokens": 128, "cache": True}})
     )
 
 
