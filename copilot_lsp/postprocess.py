@@ -253,7 +253,11 @@ def _suffix_repeat_line(lines: list[str], suffix: str, growing: bool = False) ->
             wanted = min(wanted, len(rest))
         if wanted == 1 and _closers_only(following[0]) and len(rest) > 1:
             continue  # a lone `}` is no evidence: it closes many blocks
-        if rest[:wanted] == following[:wanted]:
+        if growing and len(rest) < wanted:
+            continue
+        same = sum(a == b for a, b in zip(rest[:wanted], following[:wanted], strict=False))
+        # Two of three lines suffice: models repeat the suffix with small changes.
+        if same >= (2 if wanted == _SUFFIX_MATCH_LINES else wanted):
             return index
     return None
 
@@ -265,9 +269,10 @@ def _closers_only(line: str) -> bool:
 def cut_at_suffix_repeat(text: str, suffix: str) -> str:
     """Cut where the completion starts repeating the code after the cursor.
 
-    The repeat must match the suffix's next lines (up to three, or until the completion
-    ends), so that a completion that merely contains a line equal to the next one (say,
-    the same ``append`` in two branches) keeps its later lines.
+    The repeat must start with the suffix's next line and match two of its next three
+    (all of them when fewer remain), so that a completion that merely contains a line
+    equal to the next one (say, the same ``append`` in two branches) keeps its later lines,
+    while one that repeats the suffix with a small change (``elif`` for ``else``) is cut.
     """
     lines = text.split("\n")
     index = _suffix_repeat_line(lines, suffix)
