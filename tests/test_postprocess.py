@@ -127,6 +127,15 @@ def test_one_line_equal_to_the_next_is_not_a_repeat_when_the_rest_differs() -> N
     )
 
 
+def test_a_repeat_of_the_suffix_with_a_small_change_is_cut() -> None:
+    head = "opening = []\n    for i in range(n):\n        if s[i] == '[':"
+    tail = (
+        "\n            opening.append(i)\n        elif s[i] == ']':\n            closing.append(i)"
+    )
+    suffix = "\n            opening.append(i)\n        else:\n            closing.append(i)\n"
+    assert cut_at_suffix_repeat(head + tail, suffix) == head
+
+
 def test_empty_and_echo_answers_are_dropped() -> None:
     assert clean_completion("   \n  ", MULTI, "x = ", "", "") == ""
     assert clean_completion(")", SINGLE, "f(", ")", ")") == ""
@@ -172,10 +181,9 @@ def test_space_before_code_right_of_the_cursor_is_kept() -> None:
         # Closing what the prefix opened is fine.
         ("x + 1)", "y = f(", "x + 1)"),
         ("a]", "y = f(", "a"),
-        # Brackets inside strings do not count.
+        # Brackets inside strings do not count, also when the string began in the prefix.
         ("')' + s", "y = ", "')' + s"),
-        # The cursor is inside a string: the answer starts inside it too (an f-string field).
-        ('name}!"', 'return f"Hi {', 'name}!"'),
+        ('name}!"', '    return f"Hi {', 'name}!"'),
         ('x}")', 'print(f"{', 'x}")'),
     ],
 )
