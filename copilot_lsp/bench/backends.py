@@ -162,12 +162,14 @@ def _direct_transformers(backend: Backend, prompt: str, new_tokens: int) -> tupl
 DIRECT = {"llamacpp": _direct_llamacpp, "transformers": _direct_transformers}
 
 
-def measure_one(backend_name: str, model: str, new_tokens: int, repeat: int) -> Row:
+def measure_one(
+    backend_name: str, model: str, new_tokens: int, repeat: int, threads: int = 0
+) -> Row:
     from copilot_lsp.model_host import ModelSpec, model_location
 
-    spec = ModelSpec(model, backend_name, 4096, 0)
+    spec = ModelSpec(model, backend_name, 4096, threads)
     started = time.perf_counter()
-    backend = load_backend(backend_name, model_location(spec, lambda _: None), 4096, 0)
+    backend = load_backend(backend_name, model_location(spec, lambda _: None), 4096, threads)
     load_s = time.perf_counter() - started
     prompt, typed = bench_prompt()
     backend.generate(prompt, GenerationOptions(max_new_tokens=2), CancelToken())  # warm up
@@ -222,13 +224,14 @@ def add_backends_parser(entries: Any) -> None:
     backends.add_argument("--models", default="fast,tiny", help="presets or paths, comma-separated")
     backends.add_argument("--new-tokens", type=int, default=32)
     backends.add_argument("--repeat", type=int, default=2, help="best of N runs")
+    backends.add_argument("--threads", type=int, default=0, help="CPU threads; 0 = all cores")
     backends.add_argument("--json", type=Path, help="also write the rows here")
     backends.add_argument("--one", nargs=2, metavar=("BACKEND", "MODEL"), help=argparse.SUPPRESS)
 
 
 def run_bench_backends(args: argparse.Namespace) -> int:
     if args.one:
-        row = measure_one(args.one[0], args.one[1], args.new_tokens, args.repeat)
+        row = measure_one(args.one[0], args.one[1], args.new_tokens, args.repeat, args.threads)
         print(json.dumps(asdict(row)))
         return 0
     rows: list[Row] = []
@@ -248,6 +251,8 @@ def run_bench_backends(args: argparse.Namespace) -> int:
                 str(args.new_tokens),
                 "--repeat",
                 str(args.repeat),
+                "--threads",
+                str(args.threads),
             ]
             done = subprocess.run(command, capture_output=True, text=True, check=False)
             if done.returncode != 0:
@@ -256,7 +261,10 @@ def run_bench_backends(args: argparse.Namespace) -> int:
             rows.append(Row(**json.loads(done.stdout.strip().splitlines()[-1])))
     print(table(rows))
     load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
-    print(f"\nload average {load} on {os.cpu_count()} CPUs; best of {args.repeat} runs")
+    threads = args.threads or "all"
+    print(
+        f"\nload average {load} on {os.cpu_count()} CPUs; {threads} threads; best of {args.repeat}"
+    )
     if args.json:
         args.json.write_text(json.dumps([asdict(row) for row in rows], indent=2))
     return 0 if rows else 1
