@@ -290,9 +290,7 @@ def _previous_code_line(prefix: str) -> str:
 def _is_comment_line(line: str, language: str) -> bool:
     stripped = line.strip()
     marker = LANGUAGES[language].line_comment if language in LANGUAGES else "#"
-    return stripped.startswith((marker, "/*", "*", '"""', "'''")) and not stripped.startswith(
-        "#!"
-    )
+    return stripped.startswith((marker, "/*", "*", '"""', "'''")) and not stripped.startswith("#!")
 
 
 def analyze(
@@ -337,7 +335,7 @@ def analyze(
     if line_before and line_after and _is_word(line_before[-1]) and _is_word(line_after[0]):
         return result(CompletionKind.NONE, "mid-identifier")
     if in_comment or in_string:
-        if line_after.strip() and not line_after.strip()[0] in "\"'`)]};,":
+        if line_after.strip() and line_after.strip()[0] not in "\"'`)]};,":
             return result(CompletionKind.NONE, "inside comment/string")
         return result(CompletionKind.SINGLE_LINE, "end of comment/string")
     if line_after.strip():
