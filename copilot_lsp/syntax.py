@@ -302,7 +302,7 @@ def analyze(
     with text to its right -> none, at its end -> one line; code to the right -> one line;
     a blank line after a block opener, an empty body or a comment describing code ->
     multi-line; the end of a line that opens a block or is unfinished (a parse error) ->
-    multi-line; the end of a finished statement -> one line; a blank line -> multi-line.
+    multi-line; the end of any other line or a blank line -> multi-line.
     """
     text = document.text if document is not None else (prefix or "")
     before = text[:cursor] if prefix is None else prefix
@@ -358,7 +358,8 @@ def analyze(
     around = tree.root_node.descendant_for_byte_range(line_start, max(byte - 1, line_start))
     if _has_error(around):
         return result(CompletionKind.MULTI_LINE, "unfinished statement")
-    return result(CompletionKind.SINGLE_LINE, "end of a finished statement")
+    # The end of a finished statement: the user may go on with the next lines.
+    return result(CompletionKind.MULTI_LINE, "end of a line")
 
 
 def _has_error(node: tree_sitter.Node | None) -> bool:

@@ -64,6 +64,8 @@ class SimilarWindows:
         self._cache = {u: c for u, c in self._cache.items() if u in query.open_files}
         found = []
         for uri, document in query.open_files.items():
+            if query.language and document.language and document.language != query.language:
+                continue
             best_score, best_start = 0.0, 0
             for start, window in self._windows(uri, document.version, document.text):
                 score = jaccard(wanted, window)

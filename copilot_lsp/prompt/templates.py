@@ -187,16 +187,19 @@ def split_markers(template: FimTemplate, tokenize: Tokenize) -> list[str]:
     return [marker for marker in template.markers() if len(tokenize(marker.strip())) != 1]
 
 
-def select_template(model_name: str, tokenize: Tokenize | None = None) -> FimTemplate:
+def select_template(
+    model_name: str, tokenize: Tokenize | None = None, default: FimTemplate = CAUSAL
+) -> FimTemplate:
     """The template for a model, by name first, then by which markers its vocabulary has.
 
-    Without a tokenizer the name alone decides. A family whose markers split into several
-    tokens is skipped with a warning; with no usable family the causal fallback is used.
+    Without a tokenizer the name alone decides (``default`` when it names no family). A
+    family whose markers split into several tokens is skipped with a warning; with no
+    usable family the causal fallback is used.
     """
     name = model_name.lower()
     named = [t for t in TEMPLATES if any(re.search(p, name) for p in t.name_patterns)]
     if tokenize is None:
-        return named[0] if named else CAUSAL
+        return named[0] if named else default
     for template in named:
         split = split_markers(template, tokenize)
         if not split:
