@@ -69,7 +69,8 @@ def _python_docstring(body: tree_sitter.Node | None, indent: str) -> list[str]:
         return []
     text = _text(string)
     paragraph = text.split("\n\n", 1)[0].strip()
-    quote = text[:3] if text[:3] in ('"""', "'''") else text[:1]
+    body = text.lstrip("rRbBuUfF")
+    quote = body[:3] if body[:3] in ('"""', "'''") else body[:1]
     if not paragraph.endswith(quote):
         paragraph += quote
     lines = paragraph.split("\n")[:DOC_LINES]

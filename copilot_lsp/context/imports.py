@@ -293,7 +293,8 @@ class ImportedDefinitions:
             if not lines:
                 continue
             distance = min(abs(line - cursor_line) for line in lines)
-            definition = next(d for d in self._defs(path, query.read) if d.name == name)
+            # The last definition of a name wins (after ``@overload`` stubs, as at run time).
+            definition = [d for d in self._defs(path, query.read) if d.name == name][-1]
             scored.append((1.0 / (1.0 + distance / 8.0), path, definition))
         scored.sort(key=lambda item: -item[0])
         found: list[Snippet] = []
