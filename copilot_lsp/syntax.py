@@ -228,6 +228,7 @@ _STRING_TYPES = {
     "char_literal",
     "character_literal",
 }
+_CODE_IN_STRING_TYPES = {"template_substitution", "interpolation", "string_interpolation"}
 _BODY_TYPES = {"block", "statement_block", "compound_statement", "class_body", "declaration_list"}
 
 
@@ -271,6 +272,8 @@ def _inside(node: tree_sitter.Node, byte: int, types: set[str], word: str) -> bo
     """
     current: tree_sitter.Node | None = node
     while current is not None:
+        if current.type in _CODE_IN_STRING_TYPES:
+            return False  # `${...}` / f"{...}": code, even though a string encloses it
         if current.type in types and current.start_byte < byte < current.end_byte:
             return True
         if word and word in current.type and current.start_byte < byte <= current.end_byte:
