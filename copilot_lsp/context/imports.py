@@ -184,8 +184,9 @@ class Resolver:
             return []
         for folder in [self.current.parent, *self.current.parents]:
             gomod = folder / "go.mod"
-            text = self.read(gomod) if gomod.is_file() else None
-            if text is None:
+            try:
+                text = gomod.read_text(encoding="utf-8", errors="replace")
+            except OSError:
                 continue
             match = re.search(r"^module\s+(\S+)", text, re.MULTILINE)
             if match and (module == match.group(1) or module.startswith(match.group(1) + "/")):

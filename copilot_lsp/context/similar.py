@@ -21,6 +21,14 @@ _COMMON = frozenset(
 )  # fmt: skip
 
 
+_FAMILIES = {"javascript": "js", "typescript": "js", "tsx": "js", "c": "c", "cpp": "c"}
+
+
+def _family(language: str | None) -> str | None:
+    """Languages whose code is worth comparing with each other."""
+    return _FAMILIES.get(language or "", language)
+
+
 def tokens(text: str) -> frozenset[str]:
     return frozenset(t for t in _IDENTIFIER.findall(text) if t.lower() not in _COMMON)
 
@@ -64,7 +72,7 @@ class SimilarWindows:
         self._cache = {u: c for u, c in self._cache.items() if u in query.open_files}
         found = []
         for uri, document in query.open_files.items():
-            if query.language and document.language and document.language != query.language:
+            if query.language and _family(document.language) != _family(query.language):
                 continue
             best_score, best_start = 0.0, 0
             for start, window in self._windows(uri, document.version, document.text):
