@@ -54,11 +54,24 @@ def template_for(backend: Backend) -> FimTemplate:
     return _templates[key]
 
 
+_counters: dict[tuple[int, str], CountTokens] = {}
+
+
 def token_counter(backend: Backend) -> CountTokens:
-    if isinstance(backend, TokenizingBackend):
+    """Token counts from the backend's tokenizer, cached per text: the window's lines and
+    the snippets mostly stay the same from one keystroke to the next."""
+    if not isinstance(backend, TokenizingBackend):
+        return approximate_tokens
+    key = (id(backend), str(backend.model_path))
+    if key not in _counters:
         tokenize = backend.tokenize
-        return lambda text: len(tokenize(text))
-    return approximate_tokens
+
+        @lru_cache(maxsize=65536)
+        def count(text: str) -> int:
+            return len(tokenize(text))
+
+        _counters[key] = count
+    return _counters[key]
 
 
 @dataclass(frozen=True)
