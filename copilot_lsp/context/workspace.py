@@ -55,6 +55,7 @@ class WorkspaceIndex:
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
         self.generation = 0
+        self._paths: tuple[int, frozenset[Path]] | None = None
         """Bumped on every change, so providers can cache what they derive from the index."""
 
     # --- building ------------------------------------------------------------------------
@@ -170,6 +171,15 @@ class WorkspaceIndex:
     def files(self) -> list[IndexedFile]:
         with self._lock:
             return list(self._files.values())
+
+    def paths(self) -> frozenset[Path]:
+        """Absolute paths of the indexed files (cached until the index changes)."""
+        with self._lock:
+            cached = self._paths
+            if cached is None or cached[0] != self.generation:
+                cached = (self.generation, frozenset(self._files))
+                self._paths = cached
+            return cached[1]
 
     def get(self, path: str | Path) -> IndexedFile | None:
         with self._lock:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 CountTokens = Callable[[str], int]
+MAX_CHARS_PER_TOKEN = 32
 
 
 def approximate_tokens(text: str) -> int:
@@ -48,6 +49,35 @@ class TokenBudget:
         return local - suffix, suffix
 
 
+def _lines_above(prefix: str, total: int) -> tuple[str, list[str]]:
+    """The cursor line's left half and the (at most ``total``) lines above it.
+
+    Only text near the cursor can fit: a token rarely spans more than
+    MAX_CHARS_PER_TOKEN characters and every line costs at least one token, so a long
+    file is not split whole on every keystroke.
+    """
+    start = prefix.rfind("\n") + 1
+    head, rest = prefix[start:], prefix[: max(start - 1, 0)]
+    if not start or not total:
+        return head, []
+    reach = total * MAX_CHARS_PER_TOKEN
+    lines = rest[-reach:].split("\n")[1:] if len(rest) > reach else rest.split("\n")
+    return head, lines[-total:]
+
+
+def _lines_below(suffix: str, total: int) -> tuple[str, list[str]]:
+    """The cursor line's right half and the (at most ``total``) lines below it."""
+    end = suffix.find("\n")
+    if end == -1:
+        return suffix, []
+    tail, rest = suffix[:end], suffix[end + 1 :]
+    if not total:
+        return tail, []
+    reach = total * MAX_CHARS_PER_TOKEN
+    lines = rest[:reach].split("\n")[:-1] if len(rest) > reach else rest.split("\n")
+    return tail, lines[:total]
+
+
 @dataclass(frozen=True)
 class Window:
     prefix: str
@@ -64,11 +94,9 @@ def fit_window(
     The cursor line's two halves are always kept. A side whose next line does not fit
     (or that has no more lines) stops; the other side then may use what it left unused.
     """
-    above = prefix.split("\n")
-    head = above.pop()
-    below = suffix.split("\n")
-    tail = below.pop(0)
     total = prefix_cap + suffix_cap
+    head, above = _lines_above(prefix, total)
+    tail, below = _lines_below(suffix, total)
     used_prefix, used_suffix = count(head), count(tail)
     taken_above = taken_below = 0
     prefix_open, suffix_open = True, True
@@ -95,9 +123,7 @@ def fit_window(
                     suffix_open = False
             else:
                 suffix_open = False
-    kept_above = above[len(above) - taken_above :]
+    kept_above = above[len(above) - taken_above :] if taken_above else []
     kept_prefix = "".join(line + "\n" for line in kept_above) + head
     kept_suffix = tail + "".join("\n" + line for line in below[:taken_below])
-    if taken_below == len(below) and suffix.endswith("\n") and not kept_suffix.endswith("\n"):
-        kept_suffix += "\n"
     return Window(kept_prefix, kept_suffix, used_prefix, used_suffix)
