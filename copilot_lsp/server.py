@@ -142,6 +142,7 @@ class CopilotServer(LanguageServer):
             "error": self.model.error,
             "loadSeconds": self.model.load_seconds,
             "lastGeneration": self.last_generation,
+            "indexedFiles": len(self.context.workspace.files()),
             "version": __version__,
         }
 
@@ -200,6 +201,7 @@ class CopilotServer(LanguageServer):
                     "promptTokens": generation.prompt_tokens,
                     "reusedPromptTokens": generation.reused_prompt_tokens,
                     "completionTokens": generation.completion_tokens,
+                    "snippets": [snippet.path for snippet in result.snippets],
                 }
             return result
 
