@@ -26,6 +26,7 @@ from copilot_lsp.eval.datasets import (
 from copilot_lsp.eval.oracle import OracleBackend
 from copilot_lsp.eval.runner import EvalError, RunConfig, timed_run
 from copilot_lsp.models import DEFAULT_PRESET, PRESETS, ModelError
+from copilot_lsp.prompt.budget import TokenBudget
 
 CONTEXT_WINDOW = 4096
 MAX_NEW_TOKENS = {
@@ -98,6 +99,16 @@ def add_eval_parser(subparsers: Any) -> None:
         "pipeline's post-processing leaves possible",
     )
     parser.add_argument(
+        "--prompt-tokens",
+        type=int,
+        default=TokenBudget().prompt_tokens,
+        help="prompt token budget (local window + cross-file context); default: the "
+        "editor's (%(default)s)",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=0, help="llama.cpp CPU threads; 0 uses every core"
+    )
+    parser.add_argument(
         "--no-crossfile-context",
         action="store_true",
         help="cross-file benchmarks: only the variant without cross-file context",
@@ -150,17 +161,18 @@ def make_config(args: argparse.Namespace, benchmarks: list[str]) -> RunConfig:
         workers=args.workers,
         seed=args.seed,
         infill_cursor=args.infill_cursor,
+        prompt_tokens=getattr(args, "prompt_tokens", TokenBudget().prompt_tokens),
     )
 
 
-def _load_model(model: str) -> Backend:
+def _load_model(model: str, threads: int = 0) -> Backend:
     from copilot_lsp.backends import load_backend
     from copilot_lsp.models import resolve_model
 
     def progress(message: str) -> None:
         print(f"copilot-lsp eval: {message}", file=sys.stderr)
 
-    return load_backend("llamacpp", str(resolve_model(model, progress)), CONTEXT_WINDOW, 0)
+    return load_backend("llamacpp", str(resolve_model(model, progress)), CONTEXT_WINDOW, threads)
 
 
 def write_outputs(out_dir: Path, summary: dict[str, Any], records: list[dict[str, Any]]) -> None:
@@ -187,7 +199,7 @@ def run_eval(args: argparse.Namespace, backend: Backend | None = None) -> int:
         elif args.oracle:
             engine = OracleBackend(tasks)
         else:
-            engine = _load_model(args.model)
+            engine = _load_model(args.model, getattr(args, "threads", 0))
         try:
             records, seconds = timed_run(
                 tasks, engine, config, out_dir, show_progress=sys.stderr.isatty()

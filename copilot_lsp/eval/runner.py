@@ -27,6 +27,7 @@ from copilot_lsp.eval.crossfile import task_request
 from copilot_lsp.eval.datasets import Task
 from copilot_lsp.eval.sandbox import ExecResult, Limits, run_program
 from copilot_lsp.features.inline_completion import CompletionResult, complete
+from copilot_lsp.prompt.budget import TokenBudget
 
 SAMPLES_FILE = "samples.jsonl"
 CONFIG_FILE = "config.json"
@@ -50,6 +51,8 @@ class RunConfig:
     """Sandboxed test programs running at the same time."""
     seed: int = 0
     infill_cursor: str = "indented"
+    prompt_tokens: int = TokenBudget().prompt_tokens
+    """The prompt's token budget (local window plus cross-file context)."""
 
     def generation_settings(self) -> dict[str, Any]:
         """What changes the completions; a resumed run must match it."""
@@ -59,6 +62,7 @@ class RunConfig:
             "top_p": self.top_p,
             "max_new_tokens": self.max_new_tokens,
             "infill_cursor": self.infill_cursor,
+            "prompt_tokens": self.prompt_tokens,
         }
 
 
@@ -105,6 +109,7 @@ def generate(task: Task, backend: Backend, config: RunConfig) -> CompletionResul
                 top_p=config.top_p,
             ),
             CancelToken(),
+            budget=TokenBudget(prompt_tokens=config.prompt_tokens),
         )
 
 
