@@ -156,7 +156,7 @@ def test_both_variants_go_through_the_context_engine(package: Path) -> None:
         assert result.text == "get(Box(total))"
         assert {s.path for s in result.snippets} == ({"helpers.py"} if variant else set())
     with_block, without = prompts[True], prompts[False]
-    assert "<|file_sep|>helpers.py\nclass Box:" in with_block
+    assert "<|file_sep|>helpers.py\n" in with_block and "\nclass Box:" in with_block
     assert "def get(self):" in with_block and "_private" not in with_block
     assert "<|file_sep|>helpers.py" not in without
     for prompt in (with_block, without):
