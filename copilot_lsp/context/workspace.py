@@ -186,10 +186,11 @@ class WorkspaceIndex:
             return self._files.get(Path(path))
 
     def relative_path(self, path: str | Path) -> str:
-        """Path relative to its workspace folder (absolute when outside all of them)."""
+        """Path relative to its workspace folder; outside all of them, the file name alone
+        (a prompt has no use for the user's home folder layout)."""
         absolute = Path(path)
         root = self.root_of(absolute)
-        return absolute.relative_to(root).as_posix() if root else absolute.as_posix()
+        return absolute.relative_to(root).as_posix() if root else absolute.name
 
     def read(self, path: str | Path) -> str | None:
         """The file's text, read once per mtime; None when not indexed or unreadable."""

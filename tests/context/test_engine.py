@@ -57,7 +57,7 @@ def test_budget_duplicates_and_local_window() -> None:
                     snippet("b.py", "def b(): ...", 0.7),
                     snippet("c.py", "def visible(): ...", 0.95),  # already in the window
                     snippet("d.py", "x" * 500, 0.6),  # does not fit
-                    snippet("/w/cur.py", "own text", 1.0),  # the current file itself
+                    snippet("cur.py", "own text", 1.0),  # the current file itself
                 ]
             )
         ]
@@ -106,7 +106,7 @@ def test_similar_windows_from_other_open_documents() -> None:
     engine.open("file:///w/notes.md", "load_config parse_config handle path", "markdown")
     prefix = "def load_settings(path):\n    with open(path) as handle:\n        return "
     chosen = engine.snippets("file:///w/cur.py", prefix, "\n", "python", "", 500, len)
-    assert len(chosen) == 1 and chosen[0].path == "/w/other.py"
+    assert len(chosen) == 1 and chosen[0].path == "other.py"
     assert "parse_config(handle.read())" in chosen[0].text
     assert jaccard(tokens("x y z"), tokens("x y w")) == 0.5
 
