@@ -55,6 +55,21 @@ def _leading_comment(node: tree_sitter.Node) -> str:
     return "\n".join(lines[-DOC_LINES:]) + "\n" if lines else ""
 
 
+def top_level(root: tree_sitter.Node) -> list[tree_sitter.Node]:
+    """The root's statements, looking through ERROR nodes: while the user types (or when
+    a benchmark cuts a line in half) an unclosed bracket can wrap most of the file in one
+    ERROR node, and the complete statements inside it still count."""
+    found: list[tree_sitter.Node] = []
+    stack = list(reversed(root.named_children))
+    while stack:
+        node = stack.pop()
+        if node.type == "ERROR":
+            stack += reversed(node.named_children)
+        else:
+            found.append(node)
+    return found
+
+
 # --- Python ----------------------------------------------------------------------------
 
 
@@ -125,7 +140,7 @@ def _python_class(source: bytes, node: tree_sitter.Node) -> list[str]:
 
 def _python(source: bytes, root: tree_sitter.Node) -> list[Definition]:
     found = []
-    for child in root.named_children:
+    for child in top_level(root):
         node = (
             child.child_by_field_name("definition")
             if child.type == "decorated_definition"
@@ -202,7 +217,7 @@ def _js_names(node: tree_sitter.Node) -> list[str]:
 
 def _javascript(source: bytes, root: tree_sitter.Node) -> list[Definition]:
     found = []
-    for child in root.named_children:
+    for child in top_level(root):
         node = child
         if child.type == "export_statement":
             node = child.child_by_field_name("declaration") or child
@@ -226,7 +241,7 @@ def _javascript(source: bytes, root: tree_sitter.Node) -> list[Definition]:
 
 def _go(source: bytes, root: tree_sitter.Node) -> list[Definition]:
     found = []
-    for node in root.named_children:
+    for node in top_level(root):
         comment = _leading_comment(node)
         if node.type in ("function_declaration", "method_declaration"):
             name = _text(node.child_by_field_name("name") or node)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -53,6 +53,27 @@ def inside_window(snippet: Snippet, window_lines: set[str], threshold: float = 0
         return True
     present = sum(line in window_lines for line in lines)
     return present >= threshold * len(lines)
+
+
+MIN_TRUNCATED_TOKENS = 48
+"""A snippet cut to fit must keep at least this many tokens to be worth its place."""
+
+
+def truncated(snippet: Snippet, tokens: int, count: CountTokens) -> Snippet | None:
+    """The snippet's first lines that fit ``tokens`` (with a ``...`` line), or None."""
+    if tokens < MIN_TRUNCATED_TOKENS:
+        return None
+    used = count(f"{snippet.path}\n") + count("...\n") + 2
+    kept: list[str] = []
+    for line in snippet.text.split("\n"):
+        cost = count(line + "\n")
+        if used + cost > tokens:
+            break
+        kept.append(line)
+        used += cost
+    if used < MIN_TRUNCATED_TOKENS or len(kept) < 2:
+        return None
+    return replace(snippet, text="\n".join([*kept, "..."]))
 
 
 @dataclass(frozen=True)
@@ -262,7 +283,12 @@ class ContextEngine:
                 continue
             cost = count(f"{snippet.path}\n{snippet.text}\n") + 2
             if used + cost > budget_tokens:
-                continue
+                # A big class summary still helps by its head (fields, constructor, first
+                # methods): keep the lines that fit rather than nothing.
+                snippet = truncated(snippet, budget_tokens - used, count)
+                if snippet is None:
+                    continue
+                cost = count(f"{snippet.path}\n{snippet.text}\n") + 2
             # A bigger window of the same file that contains an earlier pick replaces it.
             replaced = [
                 other

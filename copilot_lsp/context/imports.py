@@ -16,7 +16,7 @@ from pathlib import Path
 
 import tree_sitter
 
-from copilot_lsp.context.definitions import Definition, definitions
+from copilot_lsp.context.definitions import Definition, definitions, top_level
 from copilot_lsp.context.snippets import ContextQuery, Snippet
 from copilot_lsp.syntax import ParsedDocument, language_of
 
@@ -42,7 +42,7 @@ def _text(node: tree_sitter.Node | None) -> str:
 
 def _python_imports(root: tree_sitter.Node) -> list[Imported]:
     found: list[Imported] = []
-    for node in root.named_children:
+    for node in top_level(root):
         if node.type == "import_statement":
             for item in node.children_by_field_name("name"):
                 if item.type == "aliased_import":
@@ -73,7 +73,7 @@ _REQUIRE = re.compile(
 
 def _js_imports(root: tree_sitter.Node, text: str) -> list[Imported]:
     found: list[Imported] = []
-    for node in root.named_children:
+    for node in top_level(root):
         if node.type != "import_statement":
             continue
         source = _text(node.child_by_field_name("source")).strip("'\"`")
@@ -103,7 +103,7 @@ def _js_imports(root: tree_sitter.Node, text: str) -> list[Imported]:
 
 def _go_imports(root: tree_sitter.Node) -> list[Imported]:
     found: list[Imported] = []
-    stack = [node for node in root.named_children if node.type == "import_declaration"]
+    stack = [node for node in top_level(root) if node.type == "import_declaration"]
     while stack:
         node = stack.pop()
         if node.type == "import_spec":
