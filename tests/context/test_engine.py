@@ -144,3 +144,17 @@ def test_analysis_reuses_the_incremental_tree() -> None:
     assert analysis.kind.value == "multi-line" and analysis.scopes == ["function f"]
     document = engine.document("file:///w/cur.py")
     assert document is not None and document.parsed.text == "def f():\n    \n"
+
+
+def test_a_big_snippet_is_cut_to_fit_rather_than_dropped() -> None:
+    big = "class Style:\n" + "".join(f"    def method_{i}(self) -> int: ...\n" for i in range(200))
+    engine = ContextEngine(providers=[FixedProvider([snippet("style.py", big, 1.0)])])
+    chosen = select(engine, budget=400)
+    assert len(chosen) == 1
+    text = chosen[0].text
+    assert text.startswith("class Style:\n    def method_0(self)") and text.endswith("\n...")
+    assert len(f"style.py\n{text}\n") + 2 <= 400
+    assert (
+        select(ContextEngine(providers=[FixedProvider([snippet("s.py", big, 1.0)])]), budget=20)
+        == []
+    )

@@ -87,3 +87,13 @@ def test_relative_and_submodule_imports(tmp_path: Path) -> None:
     assert [s.path for s in found] == ["pkg/sub/shapes.py"]
     text = found[0].text
     assert "class Circle:" in text and "def area(self):" in text and "_hidden" not in text
+
+
+def test_imports_are_found_while_an_unclosed_bracket_breaks_the_parse(tmp_path: Path) -> None:
+    (tmp_path / "control.py").write_text("def strip_codes(text: str) -> str:\n    return text\n")
+    (tmp_path / "text.py").write_text(
+        "from control import strip_codes\n\n\ndef clean(content):\n    content = strip_codes(\n"
+        "    return content\n\n\nclass Later:\n    pass\n"
+    )
+    found = snippets_at(tmp_path, "text.py", "strip_codes(\n", "python")
+    assert [s.path for s in found] == ["control.py"]
