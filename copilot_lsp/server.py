@@ -17,6 +17,7 @@ from pygls.protocol import LanguageServerProtocol, lsp_method
 from copilot_lsp import __version__
 from copilot_lsp.backends.base import BackendError
 from copilot_lsp.config import Settings, parse_settings
+from copilot_lsp.context.engine import ContextEngine
 from copilot_lsp.documents import Document, DocumentStore, PositionError
 from copilot_lsp.features.completion_service import CompletionService
 from copilot_lsp.model_host import ModelHost, ModelSpec
@@ -43,6 +44,7 @@ class CopilotProtocol(GuardedProtocol, LanguageServerProtocol):
     def lsp_text_document__did_open(self, params: lsp.DidOpenTextDocumentParams):
         item = params.text_document
         self._server.documents.open(item.uri, item.text, item.language_id, item.version)
+        self._server.context.open(item.uri, item.text, item.language_id, item.version)
         yield from ()
 
     @lsp_method(lsp.TEXT_DOCUMENT_DID_CHANGE)
@@ -64,12 +66,14 @@ class CopilotProtocol(GuardedProtocol, LanguageServerProtocol):
             else:
                 document.apply_change(change.text, None, None, store.encoding)
         document.version = params.text_document.version
+        self._server.context.change(document.uri, document.text, document.version)
         yield from ()
 
     @lsp_method(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def lsp_text_document__did_close(self, params: lsp.DidCloseTextDocumentParams):
         self._server.documents.close(params.text_document.uri)
         self._server.completions.closed(params.text_document.uri)
+        self._server.context.close(params.text_document.uri)
         yield from ()
 
 
@@ -82,9 +86,11 @@ class CopilotServer(LanguageServer):
             text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental,
         )
         self.documents = DocumentStore()
+        self.context = ContextEngine()
+        """Syntax trees, workspace index and cross-file snippets (copilot_lsp/context)."""
         self.settings = Settings()
         self.model = ModelHost()
-        self.completions = CompletionService(self.model, UsageLog())
+        self.completions = CompletionService(self.model, UsageLog(), self.context)
         self.pending_problems: list[str] = []
         """Settings problems found during initialize, shown once the client is ready."""
         self._load_task: asyncio.Task[None] | None = None
@@ -159,6 +165,7 @@ class CopilotServer(LanguageServer):
             "loadSeconds": self.model.load_seconds,
             "lastGeneration": self.completions.last_generation,
             "answers": dict(self.completions.counts),
+            "indexedFiles": len(self.context.workspace.files()),
             "version": __version__,
             "counters": {
                 **self.counters,
@@ -260,7 +267,28 @@ def create_server() -> CopilotServer:
     def on_initialized(ls: CopilotServer, params: lsp.InitializedParams) -> None:
         for problem in ls.pending_problems:
             ls.tell_user(f"copilot-lsp: {problem}")
+        for folder in ls.workspace.folders.values():
+            ls.context.add_workspace_folder(folder.uri)
+        if not ls.workspace.folders and ls.workspace.root_uri:
+            ls.context.add_workspace_folder(ls.workspace.root_uri)
         ls.start_model_load()
+
+    # --- context engine events (issue 5): the engine does the work ---
+    @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
+    def on_did_save(ls: CopilotServer, params: lsp.DidSaveTextDocumentParams) -> None:
+        ls.context.save(params.text_document.uri)
+
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def on_watched_files(ls: CopilotServer, params: lsp.DidChangeWatchedFilesParams) -> None:
+        deleted = lsp.FileChangeType.Deleted
+        ls.context.files_changed((change.uri, change.type == deleted) for change in params.changes)
+
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_WORKSPACE_FOLDERS)
+    def on_folders(ls: CopilotServer, params: lsp.DidChangeWorkspaceFoldersParams) -> None:
+        for folder in params.event.removed:
+            ls.context.remove_workspace_folder(folder.uri)
+        for folder in params.event.added:
+            ls.context.add_workspace_folder(folder.uri)
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def on_configuration(ls: CopilotServer, params: lsp.DidChangeConfigurationParams) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 FinishReason = Literal["stop_token", "stop_check", "length", "cancelled", "time_budget"]
 
@@ -87,3 +87,21 @@ class Backend(Protocol):
     ) -> Generation: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class TokenizingBackend(Protocol):
+    """Optional extra of a backend: its tokenizer and model metadata.
+
+    Prompt building uses them to pick the FIM template (one-token marker checks) and to
+    count tokens for the budget; backends without them get the name-based template and
+    estimated counts.
+    """
+
+    def tokenize(self, text: str) -> list[int]:
+        """Token ids of ``text``, special markers parsed as special tokens, no BOS."""
+        ...
+
+    def model_metadata(self) -> dict[str, str]:
+        """Model metadata such as GGUF's ``general.name`` and ``general.architecture``."""
+        ...

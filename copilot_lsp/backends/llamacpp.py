@@ -82,6 +82,13 @@ class LlamaCppBackend:
     def count_tokens(self, text: str) -> int:
         return len(self._tokenize(text))
 
+    def tokenize(self, text: str) -> list[int]:
+        """Token ids without BOS, special markers as special tokens (TokenizingBackend)."""
+        return self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+
+    def model_metadata(self) -> dict[str, str]:
+        return {str(key): str(value) for key, value in self._llm.metadata.items()}
+
     def _tokenize(self, text: str) -> list[int]:
         return self._llm.tokenize(text.encode("utf-8"), add_bos=True, special=True)
 

@@ -26,6 +26,7 @@ from copilot_lsp.eval.datasets import (
 from copilot_lsp.eval.oracle import OracleBackend
 from copilot_lsp.eval.runner import EvalError, RunConfig, timed_run
 from copilot_lsp.models import DEFAULT_PRESET, PRESETS, ModelError
+from copilot_lsp.prompt.budget import TokenBudget
 
 CONTEXT_WINDOW = 4096
 MAX_NEW_TOKENS = {
@@ -110,6 +111,13 @@ def add_eval_parser(subparsers: Any) -> None:
         "post-processing): the baseline that shows what post-processing is worth",
     )
     parser.add_argument(
+        "--prompt-tokens",
+        type=int,
+        default=TokenBudget().prompt_tokens,
+        help="prompt token budget (local window + cross-file context); default: the "
+        "editor's (%(default)s)",
+    )
+    parser.add_argument(
         "--no-crossfile-context",
         action="store_true",
         help="cross-file benchmarks: only the variant without cross-file context",
@@ -163,6 +171,7 @@ def make_config(args: argparse.Namespace, benchmarks: list[str]) -> RunConfig:
         seed=args.seed,
         infill_cursor=args.infill_cursor,
         postprocess=not getattr(args, "raw", False),
+        prompt_tokens=getattr(args, "prompt_tokens", TokenBudget().prompt_tokens),
     )
 
 

@@ -11,8 +11,10 @@ Two sources of tasks:
 
 Each hole is asked twice, with and without cross-file context (task groups
 ``<benchmark>/context`` and ``<benchmark>/no-context``, task ids ending ``#context`` and
-``#no-context``). The context is built by :func:`with_context`, a stand-in until the real
-context engine exists.
+``#no-context``). Both variants go through the product's context engine over the package
+folder (:func:`task_request`); the no-context variant's engine has no snippet providers,
+so the two prompts differ only by the cross-file block. :func:`with_context` (a comment
+block on top of the prefix) remains for the CrossCodeEval sample, whose context is given.
 """
 
 from __future__ import annotations
@@ -21,10 +23,13 @@ import ast
 import importlib.util
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from copilot_lsp.context.engine import ContextEngine
 from copilot_lsp.eval.datasets import DatasetError, Task, benchdata_dir
+from copilot_lsp.features.inline_completion import CompletionRequest
 from copilot_lsp.prompt.fim import Budget, clip_prefix
 
 PACKAGES = ("click", "rich", "attr")
@@ -236,12 +241,17 @@ def _variants(
     suffix: str,
     reference: str,
     with_context_too: bool,
+    uri: str = "",
+    context_root: str = "",
 ) -> list[Task]:
     variants = [("no-context", prefix)]
     if with_context_too:
         variants.insert(0, ("context", context_prefix))
     return [
         Task(
+            uri=uri,
+            context_root=context_root,
+            cross_file=name == "context",
             task_id=f"{task_id}#{name}",
             benchmark=benchmark,
             language="python",
@@ -276,15 +286,16 @@ def load_crossfile(
             if not names:
                 continue
             for hole in find_holes(module, root, names):
-                definitions = [names[name] for name in hole.names]
                 tasks += _variants(
                     "crossfile",
                     hole.task_id,
                     hole.prefix,
-                    with_context(hole.prefix, definitions),
+                    hole.prefix,
                     hole.suffix,
                     hole.groundtruth,
                     with_context_too,
+                    uri=module.resolve().as_uri(),
+                    context_root=str(root.resolve()),
                 )
     return tasks
 
@@ -316,3 +327,43 @@ def load_cceval(with_context_too: bool = True) -> list[Task]:
             with_context_too,
         )
     return tasks
+
+
+_ENGINES: dict[tuple[str, bool], ContextEngine] = {}
+
+
+def engine_for(root: str, cross_file: bool) -> ContextEngine:
+    """One engine per package folder and variant, indexed once (synchronously)."""
+    key = (root, cross_file)
+    if key not in _ENGINES:
+        engine = ContextEngine() if cross_file else ContextEngine(providers=[])
+        engine.add_workspace_folder(root, background=False)
+        _ENGINES[key] = engine
+    return _ENGINES[key]
+
+
+@contextmanager
+def task_request(task: Task) -> Iterator[CompletionRequest]:
+    """The request the editor would send for ``task``.
+
+    A task cut from a real file is opened in its workspace's engine (as the editor opens
+    the file: the hole's text is gone) for the time of the request, then closed again so
+    that no task sees state left by another.
+    """
+    if not task.context_root:
+        yield CompletionRequest(task.prefix, task.suffix, invoked=True, language_id=task.language)
+        return
+    engine = engine_for(task.context_root, task.cross_file)
+    engine.open(task.uri, task.prefix + task.suffix, task.language)
+    try:
+        yield CompletionRequest(
+            task.prefix,
+            task.suffix,
+            invoked=True,
+            uri=task.uri,
+            path=engine.display_path(task.uri),
+            language_id=task.language,
+            context=engine,
+        )
+    finally:
+        engine.close(task.uri)

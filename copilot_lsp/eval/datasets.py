@@ -49,6 +49,12 @@ class Task:
     """False for benchmarks scored by exact match / edit similarity instead of tests."""
     group: str = ""
     """Reported separately in the summary (e.g. with or without cross-file context)."""
+    uri: str = ""
+    """The file the hole is in (``file:`` URI), for tasks cut from real files."""
+    context_root: str = ""
+    """Workspace folder the context engine indexes for this task ("" for none)."""
+    cross_file: bool = False
+    """Whether the engine's cross-file snippet providers are on for this task."""
 
     @property
     def problem(self) -> str:

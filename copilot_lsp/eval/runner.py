@@ -23,9 +23,11 @@ from tqdm import tqdm
 
 from copilot_lsp.backends.base import Backend, BackendError, CancelToken, GenerationOptions
 from copilot_lsp.eval import matching
+from copilot_lsp.eval.crossfile import task_request
 from copilot_lsp.eval.datasets import Task
 from copilot_lsp.eval.sandbox import ExecResult, Limits, run_program
-from copilot_lsp.features.inline_completion import CompletionRequest, CompletionResult, complete
+from copilot_lsp.features.inline_completion import CompletionResult, complete
+from copilot_lsp.prompt.budget import TokenBudget
 
 SAMPLES_FILE = "samples.jsonl"
 CONFIG_FILE = "config.json"
@@ -51,6 +53,8 @@ class RunConfig:
     infill_cursor: str = "indented"
     postprocess: bool = True
     """False scores the model's raw answer (``--raw``): markers cut, nothing else."""
+    prompt_tokens: int = TokenBudget().prompt_tokens
+    """The prompt's token budget (local window plus cross-file context)."""
 
     def generation_settings(self) -> dict[str, Any]:
         """What changes the completions; a resumed run must match it."""
@@ -61,6 +65,7 @@ class RunConfig:
             "max_new_tokens": self.max_new_tokens,
             "infill_cursor": self.infill_cursor,
             "postprocess": self.postprocess,
+            "prompt_tokens": self.prompt_tokens,
         }
 
 
@@ -95,18 +100,21 @@ def _check_config(out_dir: Path, config: RunConfig) -> None:
 
 
 def generate(task: Task, backend: Backend, config: RunConfig) -> CompletionResult:
-    """One completion through the product's pipeline, as an explicit request from the user."""
-    return complete(
-        backend,
-        CompletionRequest(prefix=task.prefix, suffix=task.suffix, invoked=True),
-        GenerationOptions(
-            max_new_tokens=config.max_new_tokens,
-            temperature=config.temperature,
-            top_p=config.top_p,
-        ),
-        CancelToken(),
-        postprocess=config.postprocess,
-    )
+    """One completion through the product's pipeline, as an explicit request from the user
+    (tasks cut from real workspaces get their context from the product's context engine)."""
+    with task_request(task) as request:
+        return complete(
+            backend,
+            request,
+            GenerationOptions(
+                max_new_tokens=config.max_new_tokens,
+                temperature=config.temperature,
+                top_p=config.top_p,
+            ),
+            CancelToken(),
+            budget=TokenBudget(prompt_tokens=config.prompt_tokens),
+            postprocess=config.postprocess,
+        )
 
 
 def base_record(task: Task, sample: int, result: CompletionResult | None) -> Record:
@@ -126,6 +134,8 @@ def base_record(task: Task, sample: int, result: CompletionResult | None) -> Rec
         "prompt_tokens": generation.prompt_tokens if generation else None,
         "completion_tokens": generation.completion_tokens if generation else None,
         "mean_logprob": getattr(generation, "mean_logprob", None),
+        "snippets": [s.path for s in result.snippets] if result else [],
+        "prompt_ms": round(result.prompt_seconds * 1000, 2) if result else None,
     }
 
 

@@ -33,6 +33,7 @@ from typing import Any, Literal, Protocol, TypeVar
 from copilot_lsp.backends.base import Backend, CancelToken
 from copilot_lsp.cache import CachingBackend, GenerationCache, Shown, TypingThrough
 from copilot_lsp.config import Settings, generation_options
+from copilot_lsp.context.engine import ContextEngine
 from copilot_lsp.features.inline_completion import (
     AUTOMATIC_BUDGET,
     DEFAULT_BUDGET,
@@ -111,11 +112,14 @@ class CompletionService:
         self,
         model: ModelRunner,
         usage: UsageLog | None = None,
+        context: ContextEngine | None = None,
         clock: Callable[[], float] = time.monotonic,
         cache_capacity: int = 256,
     ) -> None:
         self.model = model
         self.usage = usage or UsageLog(enabled=False)
+        self.context = context
+        """Cross-file context for the prompts; None keeps them to the local window."""
         self.clock = clock
         self.cache = GenerationCache(cache_capacity)
         self.typing = TypingThrough()
@@ -172,7 +176,9 @@ class CompletionService:
 
         if document.running is not None and not document.running.done():
             document.running.cancel()  # superseded: stops its generation between tokens
-        task = asyncio.ensure_future(self.model.run(self._work(prefix, suffix, invoked, settings)))
+        task = asyncio.ensure_future(
+            self.model.run(self._work(uri, prefix, suffix, invoked, settings, language))
+        )
         document.running = task
         try:
             completion, from_cache = await task
@@ -199,15 +205,29 @@ class CompletionService:
             )
             document.pending = suggestion.suggestion_id
             if settings.precompute and settings.cache:
-                self._start_precompute(prefix + suggestion.text, suffix, settings)
+                self._start_precompute(uri, prefix + suggestion.text, suffix, settings, language)
         self._log(uri, result, invoked, language)
         return result
 
     def _work(
-        self, prefix: str, suffix: str, invoked: bool, settings: Settings
+        self,
+        uri: str,
+        prefix: str,
+        suffix: str,
+        invoked: bool,
+        settings: Settings,
+        language: str,
     ) -> Callable[[Backend, CancelToken], tuple[CompletionResult, bool]]:
         """The model-thread job: the completion, and whether the cache answered it."""
-        request = CompletionRequest(prefix=prefix, suffix=suffix, invoked=invoked)
+        request = CompletionRequest(
+            prefix=prefix,
+            suffix=suffix,
+            invoked=invoked,
+            uri=uri,
+            path=self.context.display_path(uri) if self.context is not None else "",
+            language_id=language,
+            context=self.context,
+        )
         options = generation_options(settings)
         candidates = settings.candidates if invoked else 1
 
@@ -231,6 +251,7 @@ class CompletionService:
                     "decodeSeconds": round(generation.decode_seconds, 3),
                     "meanLogprob": generation.mean_logprob,
                     "candidates": len(result.candidates),
+                    "snippets": [snippet.path for snippet in result.snippets],
                 }
             return result, from_cache
 
@@ -248,12 +269,14 @@ class CompletionService:
 
     # --- precompute ----------------------------------------------------------------------
 
-    def _start_precompute(self, prefix: str, suffix: str, settings: Settings) -> None:
+    def _start_precompute(
+        self, uri: str, prefix: str, suffix: str, settings: Settings, language: str
+    ) -> None:
         async def precompute() -> None:
             await asyncio.sleep(_PRECOMPUTE_IDLE_SECONDS)
             if self.model.state != "ready":
                 return
-            await self.model.run(self._work(prefix, suffix, False, settings))
+            await self.model.run(self._work(uri, prefix, suffix, False, settings, language))
 
         self._precompute = asyncio.ensure_future(precompute())
         self._precompute.add_done_callback(_log_failure)

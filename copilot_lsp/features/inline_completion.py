@@ -1,4 +1,4 @@
-"""Inline completion: local window -> FIM prompt -> backend -> post-processing.
+"""Inline completion: cursor analysis + context -> FIM prompt -> backend -> post-processing.
 
 The editor path and the evaluation harness both call :func:`complete`, so the harness
 measures exactly what users get.
@@ -11,7 +11,10 @@ import time
 from dataclasses import dataclass, field
 
 from copilot_lsp.backends.base import Backend, CancelToken, Generation, GenerationOptions
+from copilot_lsp.context.engine import ContextEngine
+from copilot_lsp.context.snippets import Snippet
 from copilot_lsp.decoding.candidates import Candidate, candidate_options, rank_candidates
+from copilot_lsp.features.prompting import build_prompt, template_for, token_counter
 from copilot_lsp.postprocess import (
     CursorContext,
     after_cache,
@@ -19,14 +22,15 @@ from copilot_lsp.postprocess import (
     before_cache,
     cut_at_markers,
 )
-from copilot_lsp.prompt.fim import QWEN25_CODER, Budget, FimTemplate, build_prompt
-from copilot_lsp.syntax import CompletionKind, completion_kind
+from copilot_lsp.prompt.budget import TokenBudget
+from copilot_lsp.prompt.templates import FimTemplate
+from copilot_lsp.syntax import CompletionKind, analyze_text, language_of
 
-DEFAULT_BUDGET = Budget()
-AUTOMATIC_BUDGET = Budget(suffix_chars=400)
+DEFAULT_BUDGET = TokenBudget()
+AUTOMATIC_BUDGET = TokenBudget(suffix_share=0.06)
 """While typing, the suffix is evaluated anew on every request (the KV cache can only keep
-what comes before the cursor), so automatic requests take ~10 lines of it, not 1500 chars:
-`bench latency` measured 233 of 358 prompt tokens re-evaluated per request with the full one."""
+what comes before the cursor), so automatic requests take ~100 tokens of it (~400 chars):
+`bench latency` measured 233 of 358 prompt tokens re-evaluated per request with a full one."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,15 @@ class CompletionRequest:
     """All text after the cursor."""
     invoked: bool = False
     """True when the user asked explicitly; automatic triggers skip hopeless positions."""
+    # --- context engine (issue 5) ---
+    uri: str = ""
+    """The document's URI: how the context engine finds its tree and its workspace."""
+    path: str = ""
+    """Path shown to the model (relative to the workspace folder); "" for untitled."""
+    language_id: str = ""
+    """LSP language id; the path's extension decides when empty."""
+    context: ContextEngine | None = None
+    """Cross-file context source; None means the local window only."""
 
 
 @dataclass
@@ -50,6 +63,10 @@ class CompletionResult:
     candidates: list[Candidate] = field(default_factory=list)
     """Distinct non-empty suggestions, best first by mean token log-probability; ``text``,
     ``raw`` and ``generation`` describe the first."""
+    snippets: tuple[Snippet, ...] = ()
+    """Cross-file snippets the prompt held, in prompt order."""
+    prompt_seconds: float = 0.0
+    """Time spent on analysis, context and prompt building."""
 
 
 def split_line(prefix: str, suffix: str) -> tuple[str, str]:
@@ -62,8 +79,8 @@ def complete(
     request: CompletionRequest,
     options: GenerationOptions,
     cancel: CancelToken,
-    template: FimTemplate = QWEN25_CODER,
-    budget: Budget = DEFAULT_BUDGET,
+    template: FimTemplate | None = None,
+    budget: TokenBudget = DEFAULT_BUDGET,
     postprocess: bool = True,
     candidates: int = 1,
 ) -> CompletionResult:
@@ -72,8 +89,14 @@ def complete(
     model's answer with only its special markers cut and no stop criterion (the harness's
     ``--raw`` baseline)."""
     started = time.perf_counter()
+    template = template or template_for(backend)
     line_before, line_after = split_line(request.prefix, request.suffix)
-    kind = completion_kind(line_before, line_after)
+    language = language_of(request.language_id, request.path or request.uri)
+    if request.context is not None:
+        analysis = request.context.analyze(request.uri, request.prefix, request.suffix, language)
+    else:
+        analysis = analyze_text(request.prefix, request.suffix, language)
+    kind = analysis.kind
     if kind is CompletionKind.NONE:
         if not request.invoked:
             return CompletionResult("", kind, "", None, time.perf_counter() - started)
@@ -85,7 +108,19 @@ def complete(
     dangling = line_before[len(line_before.rstrip(" \t")) :] if line_before.strip() else ""
     if dangling:
         prefix = prefix[: -len(dangling)]
-    prompt = build_prompt(template, prefix, request.suffix, budget)
+    built = build_prompt(
+        template,
+        prefix,
+        request.suffix,
+        budget,
+        token_counter(backend),
+        request.context,
+        request.uri,
+        request.path,
+        language,
+    )
+    prompt = built.text
+    prompt_seconds = time.perf_counter() - started
     # replace() keeps every other option (reuse_kv included) as the caller set it.
     options = dataclasses.replace(
         options, stop_texts=tuple(dict.fromkeys(options.stop_texts + template.stop_texts))
@@ -116,7 +151,14 @@ def complete(
     best = ranked[0] if ranked else found[0]
     raw = best.generation.text if best.generation is not None else ""
     return CompletionResult(
-        best.text, kind, raw, best.generation, time.perf_counter() - started, ranked
+        best.text,
+        kind,
+        raw,
+        best.generation,
+        time.perf_counter() - started,
+        ranked,
+        built.snippets,
+        prompt_seconds,
     )
 
 

@@ -1,40 +1,16 @@
-"""Fill-in-the-middle templates and the local-window budget."""
+"""The character budget of the first pipeline (kept for callers that still use it).
+
+Templates live in :mod:`copilot_lsp.prompt.templates`, the token budget in
+:mod:`copilot_lsp.prompt.budget`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from copilot_lsp.prompt.templates import QWEN25_CODER, FimTemplate
 
-@dataclass(frozen=True)
-class FimTemplate:
-    family: str
-    prefix: str
-    suffix: str
-    middle: str
-    stop_texts: tuple[str, ...]
-    """Texts that end the middle; every special marker the model may emit after it."""
-
-    def render(self, prefix: str, suffix: str) -> str:
-        """Prefix-suffix-middle order (suffix-first scores far worse on Qwen2.5-Coder)."""
-        return f"{self.prefix}{prefix}{self.suffix}{suffix}{self.middle}"
-
-
-QWEN25_CODER = FimTemplate(
-    family="qwen2.5-coder",
-    prefix="<|fim_prefix|>",
-    suffix="<|fim_suffix|>",
-    middle="<|fim_middle|>",
-    stop_texts=(
-        "<|endoftext|>",
-        "<|im_end|>",
-        "<|fim_prefix|>",
-        "<|fim_suffix|>",
-        "<|fim_middle|>",
-        "<|fim_pad|>",
-        "<|repo_name|>",
-        "<|file_sep|>",
-    ),
-)
+__all__ = ["QWEN25_CODER", "Budget", "FimTemplate", "build_prompt", "clip_prefix", "clip_suffix"]
 
 
 @dataclass(frozen=True)

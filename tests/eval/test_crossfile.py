@@ -130,3 +130,36 @@ def test_cceval_sample_format() -> None:
     assert first.prefix.endswith("anim = anims.") and second.prefix.endswith("anim = anims.")
     assert len(first.prefix) <= Budget().prefix_chars
     assert first.reference.startswith("fuse(self.graph_scene")
+
+
+def test_both_variants_go_through_the_context_engine(package: Path) -> None:
+    """Same engine, same file header; only the context variant gets snippets, and never
+    from the file the hole is in."""
+    from copilot_lsp.backends.base import CancelToken, GenerationOptions
+    from copilot_lsp.features.inline_completion import complete
+    from tests.fakes import ScriptedBackend
+
+    names = imported_definitions(package / "user.py", package)
+    hole = list(find_holes(package / "user.py", package, names))[1]
+    uri = (package / "user.py").resolve().as_uri()
+    prompts = {}
+    for variant in (True, False):
+        task = crossfile._variants(
+            "crossfile", hole.task_id, hole.prefix, hole.prefix, hole.suffix,
+            hole.groundtruth, True, uri=uri, context_root=str(package.resolve()),
+        )[0 if variant else 1]  # fmt: skip
+        assert task.cross_file is variant
+        backend = ScriptedBackend("get(Box(total))")
+        with crossfile.task_request(task) as request:
+            result = complete(backend, request, GenerationOptions(), CancelToken())
+        prompts[variant] = backend.prompts[0]
+        assert result.text == "get(Box(total))"
+        assert {s.path for s in result.snippets} == ({"helpers.py"} if variant else set())
+    with_block, without = prompts[True], prompts[False]
+    assert "<|file_sep|>helpers.py\n" in with_block and "\nclass Box:" in with_block
+    assert "def get(self):" in with_block and "_private" not in with_block
+    assert "<|file_sep|>helpers.py" not in without
+    for prompt in (with_block, without):
+        assert prompt.startswith("<|repo_name|>pkg\n")
+        assert "<|file_sep|>user.py\n<|fim_prefix|>" in prompt
+        assert hole.groundtruth not in prompt

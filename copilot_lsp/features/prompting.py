@@ -1,0 +1,137 @@
+"""Prompt building for a completion: template choice, local window, cross-file snippets.
+
+The template comes from the backend's model metadata and tokenizer (checked once per
+backend); token counts come from the backend's tokenizer when it has one, else from an
+estimate. Cross-file snippets are asked first (the block sits before the local window and
+rarely changes while typing); the window gets what they leave of the budget.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import PurePosixPath
+
+from copilot_lsp.backends.base import Backend, TokenizingBackend
+from copilot_lsp.context.engine import ContextEngine
+from copilot_lsp.context.snippets import Snippet
+from copilot_lsp.prompt.budget import (
+    CountTokens,
+    TokenBudget,
+    Window,
+    approximate_tokens,
+    fit_window,
+)
+from copilot_lsp.prompt.layout import FileInfo, context_text, header, render_prompt
+from copilot_lsp.prompt.templates import QWEN25_CODER, FimTemplate, select_template
+from copilot_lsp.syntax import LANGUAGES
+
+log = logging.getLogger(__name__)
+
+_templates: dict[tuple[int, str], FimTemplate] = {}
+
+
+def model_name(backend: Backend) -> str:
+    """What identifies the model: its metadata name and architecture, and its file name."""
+    parts = [PurePosixPath(str(backend.model_path)).name]
+    if isinstance(backend, TokenizingBackend):
+        metadata = backend.model_metadata()
+        parts += [metadata.get("general.name", ""), metadata.get("general.architecture", "")]
+    return " ".join(part for part in parts if part)
+
+
+def _model_backend(backend: Backend) -> Backend:
+    """The backend that runs the model, under wrappers such as the generation cache."""
+    while (inner := getattr(backend, "inner", None)) is not None:
+        backend = inner
+    return backend
+
+
+def template_for(backend: Backend) -> FimTemplate:
+    """The backend's FIM template, chosen (and its markers verified) once per backend."""
+    backend = _model_backend(backend)
+    key = (id(backend), str(backend.model_path))
+    if key not in _templates:
+        name = model_name(backend)
+        tokenize = backend.tokenize if isinstance(backend, TokenizingBackend) else None
+        template = select_template(name, tokenize, default=QWEN25_CODER)
+        log.info("model %r: %s prompt template", name, template.family)
+        _templates[key] = template
+    return _templates[key]
+
+
+_counters: dict[tuple[int, str], CountTokens] = {}
+
+
+def token_counter(backend: Backend) -> CountTokens:
+    """Token counts from the backend's tokenizer, cached per text: the window's lines and
+    the snippets mostly stay the same from one keystroke to the next."""
+    backend = _model_backend(backend)
+    if not isinstance(backend, TokenizingBackend):
+        return approximate_tokens
+    key = (id(backend), str(backend.model_path))
+    if key not in _counters:
+        tokenize = backend.tokenize
+
+        @lru_cache(maxsize=65536)
+        def count(text: str) -> int:
+            return len(tokenize(text))
+
+        _counters[key] = count
+    return _counters[key]
+
+
+@dataclass(frozen=True)
+class BuiltPrompt:
+    text: str
+    window: Window
+    snippets: tuple[Snippet, ...]
+    context_tokens: int
+    seconds: float
+
+
+def build_prompt(
+    template: FimTemplate,
+    prefix: str,
+    suffix: str,
+    budget: TokenBudget,
+    count: CountTokens,
+    engine: ContextEngine | None = None,
+    uri: str = "",
+    path: str = "",
+    language: str | None = None,
+) -> BuiltPrompt:
+    started = time.perf_counter()
+    cached_count = lru_cache(maxsize=4096)(count)
+    spec = LANGUAGES.get(language or "")
+    file = FileInfo(
+        path=path,
+        language=spec.display if spec else "",
+        comment=spec.line_comment if spec else "#",
+        repo=engine.repo_name(uri) if engine is not None else "",
+    )
+    fixed = cached_count(header(template, file)) + 8  # header and markers
+    snippets: list[Snippet] = []
+    context_tokens = 0
+    if engine is not None and budget.context_tokens > 0:
+        # The smallest window the prompt will have: snippets inside it are redundant.
+        smallest = fit_window(
+            prefix, suffix, *budget.window_tokens(budget.context_tokens), cached_count
+        )
+        snippets = engine.snippets(
+            uri,
+            prefix,
+            suffix,
+            language,
+            smallest.prefix + smallest.suffix,
+            budget.context_tokens,
+            cached_count,
+        )
+        if snippets:
+            context_tokens = cached_count(context_text(template, snippets, file))
+    prefix_cap, suffix_cap = budget.window_tokens(context_tokens + fixed)
+    window = fit_window(prefix, suffix, prefix_cap, suffix_cap, cached_count)
+    text = render_prompt(template, window.prefix, window.suffix, snippets, file)
+    return BuiltPrompt(text, window, tuple(snippets), context_tokens, time.perf_counter() - started)

@@ -1,0 +1,129 @@
+"""Token budget: how much local window and cross-file context a prompt gets.
+
+The local window is grown line by line from the cursor outward, one prefix line and one
+suffix line in turn (as llm-ls does), so that both sides keep the code nearest the cursor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+CountTokens = Callable[[str], int]
+MAX_CHARS_PER_TOKEN = 32
+
+
+def approximate_tokens(text: str) -> int:
+    """A tokenizer-free estimate (code averages ~3.5 characters per token)."""
+    return (len(text) * 2 + 6) // 7
+
+
+@dataclass(frozen=True)
+class TokenBudget:
+    """Shares of one prompt-token budget (the completion's tokens come on top)."""
+
+    prompt_tokens: int = 2048
+    """Everything the prompt may hold: local window, cross-file context, markers."""
+    suffix_share: float = 0.15
+    """Of the local window, at most this share goes to the text after the cursor."""
+    context_share: float = 0.25
+    """At most this share of the prompt goes to cross-file snippets; what they leave
+    unused goes to the local window."""
+
+    def __post_init__(self) -> None:
+        if self.prompt_tokens < 64:
+            raise ValueError("prompt_tokens must be at least 64")
+        for name in ("suffix_share", "context_share"):
+            value = getattr(self, name)
+            if not 0.0 <= value < 1.0:
+                raise ValueError(f"{name} must be in [0, 1), got {value}")
+
+    @property
+    def context_tokens(self) -> int:
+        return int(self.prompt_tokens * self.context_share)
+
+    def window_tokens(self, context_used: int) -> tuple[int, int]:
+        """(prefix, suffix) token caps once the context block took ``context_used``."""
+        local = max(self.prompt_tokens - context_used, 32)
+        suffix = int(local * self.suffix_share)
+        return local - suffix, suffix
+
+
+def _lines_above(prefix: str, total: int) -> tuple[str, list[str]]:
+    """The cursor line's left half and the (at most ``total``) lines above it.
+
+    Only text near the cursor can fit: a token rarely spans more than
+    MAX_CHARS_PER_TOKEN characters and every line costs at least one token, so a long
+    file is not split whole on every keystroke.
+    """
+    start = prefix.rfind("\n") + 1
+    head, rest = prefix[start:], prefix[: max(start - 1, 0)]
+    if not start or not total:
+        return head, []
+    reach = total * MAX_CHARS_PER_TOKEN
+    lines = rest[-reach:].split("\n")[1:] if len(rest) > reach else rest.split("\n")
+    return head, lines[-total:]
+
+
+def _lines_below(suffix: str, total: int) -> tuple[str, list[str]]:
+    """The cursor line's right half and the (at most ``total``) lines below it."""
+    end = suffix.find("\n")
+    if end == -1:
+        return suffix, []
+    tail, rest = suffix[:end], suffix[end + 1 :]
+    if not total:
+        return tail, []
+    reach = total * MAX_CHARS_PER_TOKEN
+    lines = rest[:reach].split("\n")[:-1] if len(rest) > reach else rest.split("\n")
+    return tail, lines[:total]
+
+
+@dataclass(frozen=True)
+class Window:
+    prefix: str
+    suffix: str
+    prefix_tokens: int
+    suffix_tokens: int
+
+
+def fit_window(
+    prefix: str, suffix: str, prefix_cap: int, suffix_cap: int, count: CountTokens
+) -> Window:
+    """The text around the cursor that fits, taken a line at a time from each side in turn.
+
+    The cursor line's two halves are always kept. A side whose next line does not fit
+    (or that has no more lines) stops; the other side then may use what it left unused.
+    """
+    total = prefix_cap + suffix_cap
+    head, above = _lines_above(prefix, total)
+    tail, below = _lines_below(suffix, total)
+    used_prefix, used_suffix = count(head), count(tail)
+    taken_above = taken_below = 0
+    prefix_open, suffix_open = True, True
+    while prefix_open or suffix_open:
+        if prefix_open:
+            if taken_above < len(above):
+                cost = count(above[-1 - taken_above] + "\n")
+                cap = prefix_cap if suffix_open else total - used_suffix
+                if used_prefix + cost <= cap:
+                    used_prefix += cost
+                    taken_above += 1
+                else:
+                    prefix_open = False
+            else:
+                prefix_open = False
+        if suffix_open:
+            if taken_below < len(below):
+                cost = count("\n" + below[taken_below])
+                cap = suffix_cap if prefix_open else total - used_prefix
+                if used_suffix + cost <= cap:
+                    used_suffix += cost
+                    taken_below += 1
+                else:
+                    suffix_open = False
+            else:
+                suffix_open = False
+    kept_above = above[len(above) - taken_above :] if taken_above else []
+    kept_prefix = "".join(line + "\n" for line in kept_above) + head
+    kept_suffix = tail + "".join("\n" + line for line in below[:taken_below])
+    return Window(kept_prefix, kept_suffix, used_prefix, used_suffix)

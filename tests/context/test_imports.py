@@ -1,0 +1,117 @@
+"""Imports resolved to definitions on the examples/ projects (Python, JS, TS, Go)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from copilot_lsp.context.engine import ContextEngine
+from copilot_lsp.context.imports import ImportedDefinitions
+
+EXAMPLES = Path(__file__).parents[2] / "examples"
+
+
+def snippets_at(folder: Path, file: str, anchor: str, language: str) -> list:
+    """Import snippets for a cursor right after ``anchor`` in ``file`` (folder indexed)."""
+    engine = ContextEngine(providers=[ImportedDefinitions()])
+    engine.add_workspace_folder(str(folder), background=False)
+    path = folder / file
+    text = path.read_text(encoding="utf-8")
+    cursor = text.index(anchor) + len(anchor)
+    uri = path.resolve().as_uri()
+    engine.open(uri, text, language)
+    return engine.snippets(uri, text[:cursor], text[cursor:], language, "", 2000, len)
+
+
+def test_python_from_import_resolves_to_signatures_and_docstrings() -> None:
+    found = snippets_at(EXAMPLES / "python", "test_textstats.py", "assert median(", "python")
+    by_text = {s.text.split("\n")[0]: s for s in found}
+    assert {s.path for s in found} == {"textstats.py"}
+    median = next(s for s in found if s.text.startswith("def median"))
+    assert "def median(values: list[float]) -> float:" in median.text
+    # The name used on the cursor line ranks first: it is placed last (nearest the cursor).
+    assert found[-1] is median
+    assert len(by_text) == len(found)
+
+
+def test_javascript_require_resolves_the_class_and_its_methods() -> None:
+    found = snippets_at(EXAMPLES / "javascript", "checkout.js", "cart.add(", "javascript")
+    assert [s.path for s in found] == ["cart.js"]
+    cart = found[0].text
+    assert cart.startswith("class Cart {")
+    assert "add(name, price, quantity = 1);" in cart and "total();" in cart
+
+
+def test_typescript_named_imports_resolve_with_doc_comments() -> None:
+    found = snippets_at(EXAMPLES / "typescript", "src/order.ts", "formatPrice(", "typescript")
+    texts = {s.text for s in found}
+    assert all(s.path == "src/pricing.ts" for s in found)
+    assert any(
+        t.startswith("/** Apply a percentage discount")
+        and "export function discount(price: Price, percent: number): Price" in t
+        for t in texts
+    )
+    assert any("export interface Price" in t and "cents: number;" in t for t in texts)
+    assert any("formatPrice" in t for t in texts)
+
+
+def test_go_module_imports_and_package_siblings() -> None:
+    report = snippets_at(EXAMPLES / "go", "report/report.go", "wordfreq.Top(", "go")
+    names = {s.text.split("\n")[1] if s.text.startswith("//") else s.text for s in report}
+    assert {s.path for s in report} == {"wordfreq.go", "top.go"}
+    assert any(n.startswith("func Count(text string) map[string]int") for n in names)
+    sibling = snippets_at(EXAMPLES / "go", "top.go", "range Count(", "go")
+    assert [s.path for s in sibling] == ["wordfreq.go"]
+    assert sibling[0].text.startswith("// Count returns how often")
+
+
+def test_unresolvable_imports_give_nothing(tmp_path: Path) -> None:
+    (tmp_path / "main.py").write_text("import os\nfrom json import loads\nloads(os.sep)\n")
+    assert snippets_at(tmp_path, "main.py", "loads(", "python") == []
+
+
+def test_relative_and_submodule_imports(tmp_path: Path) -> None:
+    package = tmp_path / "pkg"
+    (package / "sub").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "sub" / "__init__.py").write_text("")
+    (package / "sub" / "shapes.py").write_text(
+        "class Circle:\n    '''A circle.'''\n\n    def __init__(self, r):\n        self.r = r\n\n"
+        "    def area(self):\n        return 3.14 * self.r ** 2\n\n    def _hidden(self):\n"
+        "        pass\n"
+    )
+    (package / "user.py").write_text(
+        "from .sub import shapes\nfrom .sub.shapes import Circle as C\n\n"
+        "def go():\n    c = C(1)\n    return shapes.Circle(2).area()\n"
+    )
+    found = snippets_at(tmp_path, "pkg/user.py", "shapes.Circle(", "python")
+    assert [s.path for s in found] == ["pkg/sub/shapes.py"]
+    text = found[0].text
+    assert "class Circle:" in text and "def area(self):" in text and "_hidden" not in text
+
+
+def test_imports_are_found_while_an_unclosed_bracket_breaks_the_parse(tmp_path: Path) -> None:
+    """A line cut after ``strip_control_codes(`` in rich's text.py wraps the whole module,
+    imports included, in one ERROR node; the imports must still be read."""
+    import rich
+
+    from copilot_lsp.syntax import ParsedDocument
+
+    source = Path(rich.__file__).parent
+    package = tmp_path / "rich"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    shutil.copyfile(source / "control.py", package / "control.py")
+    text = (source / "text.py").read_text(encoding="utf-8")
+    anchor = "content = strip_control_codes("
+    start = text.index(anchor) + len(anchor)
+    cut = text[:start] + text[text.index("\n", start) :]
+    (package / "text.py").write_text(cut, encoding="utf-8")
+    root = ParsedDocument(cut, "python").tree.root_node
+    if "ERROR" not in [child.type for child in root.named_children]:
+        pytest.skip("this tree-sitter-python version recovers without a top-level ERROR")
+    found = snippets_at(tmp_path, "rich/text.py", anchor, "python")
+    assert "rich/control.py" in {s.path for s in found}
+    assert any(s.text.startswith("def strip_control_codes(") for s in found)

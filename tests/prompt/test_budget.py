@@ -1,0 +1,52 @@
+"""The token budget and the alternating local window."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from copilot_lsp.prompt.budget import TokenBudget, approximate_tokens, fit_window
+
+
+def words(text: str) -> int:
+    return len(text.split()) + text.count("\n")
+
+
+PREFIX = "".join(f"above {i}\n" for i in range(20, 0, -1)) + "x = "
+SUFFIX = "1\n" + "".join(f"below {i}\n" for i in range(1, 21))
+
+
+def test_lines_are_taken_alternately_from_the_cursor() -> None:
+    # Every line costs 3 (two words and its line break); the cursor halves cost 2 and 1.
+    window = fit_window(PREFIX, SUFFIX, prefix_cap=2 + 3 * 4, suffix_cap=1 + 3 * 2, count=words)
+    assert window.prefix == "above 4\nabove 3\nabove 2\nabove 1\nx = "
+    assert window.suffix == "1\nbelow 1\nbelow 2"
+    assert window.prefix_tokens <= 14 and window.suffix_tokens <= 7
+
+
+def test_a_side_that_runs_out_leaves_its_budget_to_the_other() -> None:
+    window = fit_window(PREFIX, "\n", prefix_cap=2 + 3 * 4, suffix_cap=30, count=words)
+    assert window.prefix.count("\n") > 4
+    assert window.suffix == "\n"
+
+
+def test_everything_fits_when_the_budget_allows() -> None:
+    window = fit_window(PREFIX, SUFFIX, 10_000, 10_000, approximate_tokens)
+    assert (window.prefix, window.suffix) == (PREFIX, SUFFIX)
+
+
+@given(st.text(max_size=300), st.text(max_size=300), st.integers(0, 200), st.integers(0, 100))
+def test_window_is_the_text_next_to_the_cursor(prefix: str, suffix: str, pc: int, sc: int) -> None:
+    window = fit_window(prefix, suffix, pc, sc, approximate_tokens)
+    assert prefix.endswith(window.prefix) and suffix.startswith(window.suffix)
+    assert window.prefix.endswith(prefix.split("\n")[-1])
+    assert window.suffix.startswith(suffix.split("\n")[0])
+
+
+def test_budget_shares() -> None:
+    budget = TokenBudget(prompt_tokens=1000, suffix_share=0.2, context_share=0.3)
+    assert budget.context_tokens == 300
+    assert budget.window_tokens(300) == (560, 140)
+    with pytest.raises(ValueError):
+        TokenBudget(context_share=1.5)
