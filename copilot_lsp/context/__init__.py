@@ -1,0 +1,1 @@
+"""Context for the prompt beyond the local window (snippets from other files)."""
