@@ -7,9 +7,10 @@ measures exactly what users get.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from copilot_lsp.backends.base import Backend, CancelToken, Generation, GenerationOptions
+from copilot_lsp.comment_to_code import describes_code
 from copilot_lsp.postprocess import answer_is_complete, clean_completion
 from copilot_lsp.prompt.fim import QWEN25_CODER, Budget, FimTemplate, build_prompt
 from copilot_lsp.syntax import CompletionKind, completion_kind
@@ -57,6 +58,13 @@ def complete(
         if not request.invoked:
             return CompletionResult("", kind, "", None, time.perf_counter() - started)
         kind = CompletionKind.SINGLE_LINE
+    # Comment-to-code: a comment or docstring asking for code gets a whole block.
+    code_request = describes_code(request.prefix, request.suffix)
+    if code_request is not None:
+        kind = CompletionKind.MULTI_LINE
+        options = replace(
+            options, max_new_tokens=max(options.max_new_tokens, code_request.min_new_tokens)
+        )
     # A prompt ending in spaces splits the model's usual " name" tokens; end it on the code
     # and drop the same spaces from the start of the answer ("token healing" in its
     # simplest form).
