@@ -76,6 +76,8 @@ class GeneratedTests:
     """(offset in the old text, text to insert) for an existing file, in order."""
     test_name: str = ""
     raw: str = ""
+    replaced: str | None = None
+    """When set, the edit replaces this whole old text of the file with ``text``."""
 
 
 def read_file(path: Path) -> str | None:
@@ -378,15 +380,22 @@ def build_prompt(
     )
 
 
+MAX_ASSERTIONS = 5
+"""A generated test stops after this many assertion lines (more are mostly guesses)."""
+_ASSERTION = re.compile(r"^\s*(assert\b|self\.assert\w*\(|expect\(|assert\.\w+\()")
+
+
 def _body_end(text: str, framework: Framework) -> int | None:
     """Where the generated test body ends (its closing line included), or None."""
     lines = text.split("\n")
     body_indent = 8 if framework == "unittest" else 1
     offset = 0
     saw_body = False
+    assertions = 0
     for index, line in enumerate(lines):
         stripped = line.strip()
         width = len(line) - len(line.lstrip(" \t"))
+        complete_line = index < len(lines) - 1
         if framework in ("pytest", "unittest"):
             if stripped and width < body_indent and saw_body:
                 return offset
@@ -398,6 +407,10 @@ def _body_end(text: str, framework: Framework) -> int | None:
         if stripped:
             saw_body = True
         offset += len(line) + 1
+        if complete_line and framework != "go" and _ASSERTION.match(line):
+            assertions += 1
+            if assertions >= MAX_ASSERTIONS and width <= body_indent + 4:
+                return offset - 1
     return None
 
 
@@ -445,6 +458,42 @@ def finish_body(raw: str, framework: Framework, head: str) -> str:
     raise TestGenerationError("the model did not write a usable test")
 
 
+GO_STDLIB_PACKAGES = (
+    "reflect",
+    "strings",
+    "fmt",
+    "errors",
+    "sort",
+    "math",
+    "strconv",
+    "bytes",
+    "time",
+)
+
+
+def add_go_imports(text: str) -> str:
+    """Import the standard packages a generated Go test uses but its file does not import."""
+    wanted = [
+        name
+        for name in GO_STDLIB_PACKAGES
+        if re.search(rf"(?<![\w.]){name}\.[A-Z]", text) and f'"{name}"' not in text
+    ]
+    if not wanted:
+        return text
+    single = re.search(r'^import\s+"([^"]+)"\s*$', text, re.M)
+    if single is not None:
+        names = [single.group(1), *wanted]
+        block = "import (\n" + "".join(f'\t"{name}"\n' for name in sorted(names)) + ")"
+        return text[: single.start()] + block + text[single.end() :]
+    group = re.search(r"^import\s*\(\n", text, re.M)
+    if group is not None:
+        lines = "".join(f'\t"{name}"\n' for name in wanted)
+        return text[: group.end()] + lines + text[group.end() :]
+    package = re.search(r"^package\s+\w+\n", text, re.M)
+    at = package.end() if package else 0
+    return text[:at] + "\nimport (\n" + "".join(f'\t"{n}"\n' for n in wanted) + ")\n" + text[at:]
+
+
 def _top_import_offset(text: str, language: str) -> int:
     """Where a new import line goes in an existing test file: after its last top import."""
     offset = 0
@@ -490,7 +539,8 @@ def generate_tests(
     package = package_match.group(1) if package_match else "main"
     insertions: list[tuple[int, str]] = []
     if existing is None:
-        head = file_header(plan, symbol, source, package) + "\n\n"
+        gap = "\n\n" if plan.language == "python" else "\n"
+        head = file_header(plan, symbol, source, package) + gap
         base_text = ""
     else:
         base_text = existing.rstrip("\n") + "\n"
@@ -504,7 +554,7 @@ def generate_tests(
         if plan.framework == "unittest" and "unittest" not in existing:
             insertions.insert(0, (0, "import unittest\n"))
             head = "import unittest\n" + head
-        head += "\n\n"
+        head += "\n\n" if plan.language == "python" else "\n"
     header = test_header(plan, test_name, indent_class=False)
     repo = (workspace or path.parent).name or "project"
     try:
@@ -527,6 +577,20 @@ def generate_tests(
     if plan.framework == "unittest" and existing is None:
         test_text += '\n\nif __name__ == "__main__":\n    unittest.main()\n'
     text = head + test_text
+    if plan.language == "go":
+        fixed = add_go_imports(text)
+        if fixed != text and existing is not None:
+            # Rewrite the whole file: the import block changed too.
+            return GeneratedTests(
+                plan.test_path,
+                False,
+                fixed,
+                [(0, fixed)],
+                test_name,
+                generation.text,
+                replace_all=True,
+            )
+        text = fixed
     if existing is None:
         return GeneratedTests(plan.test_path, True, text, [], test_name, generation.text)
     separator = "" if existing.endswith("\n") else "\n"
@@ -568,6 +632,14 @@ def to_workspace_edit(
                     ],
                 ),
             ]
+        )
+    if result.replaced is not None:
+        line, character = Document(uri, result.replaced).position_at(len(result.replaced), encoding)
+        end = lsp.Position(line=line, character=character)
+        start = lsp.Position(line=0, character=0)
+        edit = lsp.TextEdit(range=lsp.Range(start=start, end=end), new_text=result.text)
+        return lsp.WorkspaceEdit(
+            document_changes=[lsp.TextDocumentEdit(text_document=identifier, edits=[edit])]
         )
     old = result.text
     for offset, inserted in reversed(result.insertions):
