@@ -184,7 +184,13 @@ def _string_text(code: str) -> str:
 
 
 def _words(text: str) -> set[str]:
-    return {word.lower() for word in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)}
+    """Identifiers in ``text`` and their parts (``orders_of`` -> orders, of; ``userID``)."""
+    words: set[str] = set()
+    for identifier in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text):
+        words.add(identifier.lower())
+        for part in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", identifier):
+            words.add(part.lower())
+    return words
 
 
 def _mentions(table: Table, words: set[str]) -> int:
@@ -231,15 +237,23 @@ COMMENT_PREFIXES = {"python": "# ", "go": "// ", "javascript": "// ", "typescrip
 
 
 def render(tables: list[Table], language: str, max_chars: int = DEFAULT_MAX_CHARS) -> str:
-    """The tables as a comment block (with a trailing newline), at most ``max_chars``."""
+    """The tables as a comment block (with a trailing newline), at most ``max_chars``.
+
+    A table whose statement does not fit is listed as ``name(column, ...)`` instead.
+    """
     lead = COMMENT_PREFIXES.get(language, "-- ")
     lines = [f"{lead}Database schema (tables this code uses):"]
+    used = len(lines[0]) + 1
     for table in tables:
         where = [f"{lead}from {table.source}:"] if table.source else []
-        block = where + [f"{lead}{line}" for line in table.statement.split("\n")]
-        if sum(len(line) + 1 for line in lines + block) > max_chars:
-            break
-        lines += block
+        full = where + [f"{lead}{line}" for line in table.statement.split("\n")]
+        compact = [f"{lead}{table.name}({', '.join(table.columns)})"]
+        for block in (full, compact):
+            size = sum(len(line) + 1 for line in block)
+            if used + size <= max_chars:
+                lines += block
+                used += size
+                break
     if len(lines) == 1:
         return ""
     return "\n".join(lines) + "\n"

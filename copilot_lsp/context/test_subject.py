@@ -62,10 +62,10 @@ def current_test(prefix: str, language: str) -> str | None:
                 return None
         return None
     if language == "go":
-        start = prefix.rfind("\nfunc Test")
-        if start == -1 or "\n}" in prefix[start:]:
+        starts = [m.start(1) for m in re.finditer(r"(?:^|\n)(func Test)", prefix)]
+        if not starts or "\n}" in prefix[starts[-1] :]:
             return None
-        return prefix[start + 1 :]
+        return prefix[starts[-1] :]
     if language in ("javascript", "typescript"):
         starts = [m.start() for m in re.finditer(r"\b(?:test|it)\s*\(", prefix)]
         if not starts:
