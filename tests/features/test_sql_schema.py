@@ -85,7 +85,9 @@ def test_other_code_is_not(language: str, prefix: str) -> None:
 
 def test_relevant_tables_prefer_the_mentioned_ones_and_follow_foreign_keys() -> None:
     tables = find_tables(SCHEMA)
-    chosen = relevant_tables(tables, "def orders_of(conn):\n    conn.execute('SELECT total_cents", 4)
+    chosen = relevant_tables(
+        tables, "def orders_of(conn):\n    conn.execute('SELECT total_cents", 4
+    )
     assert [table.name for table in chosen] == ["orders", "users"]
     # Nothing mentioned: all tables, up to the limit.
     assert len(relevant_tables(tables, "x = 1", limit=2)) == 2
