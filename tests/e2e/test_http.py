@@ -64,12 +64,12 @@ def test_generate_tests_over_http_gives_a_file_that_runs(base_url: str) -> None:
     source = "def clamp(x: int, low: int, high: int) -> int:\n    return max(low, min(x, high))\n"
     answer = post(
         f"{base_url}/generate-tests",
-        {"lang": "Python", "path": "numbers.py", "source": source, "symbol": "clamp"},
+        {"lang": "Python", "path": "clamping.py", "source": source, "symbol": "clamp"},
     )
-    assert answer["path"] == "test_numbers.py"
+    assert answer["path"] == "test_clamping.py"
     code = answer["code"]
-    assert code.startswith("from numbers import clamp\n") and "def test_clamp(" in code
+    assert code.startswith("from clamping import clamp\n") and "def test_clamp(" in code
     namespace: dict[str, Any] = {}
     exec(source, namespace)
-    exec(code.replace("from numbers import clamp\n", ""), namespace)  # it compiles and defines
+    exec(code.replace("from clamping import clamp\n", ""), namespace)  # it compiles and defines
     assert callable(namespace["test_clamp"])
