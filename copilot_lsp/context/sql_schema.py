@@ -9,6 +9,7 @@ needs; :func:`scan_workspace` is the only function that touches the file system.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -280,16 +281,18 @@ def schema_snippet(
 
 
 def _candidate_files(root: Path) -> Iterator[Path]:
+    """SQL and code files under ``root`` (vendored and build folders pruned), at most
+    ``MAX_FILES``, in a stable order."""
     count = 0
-    for path in sorted(root.rglob("*")):
-        if any(part in SKIPPED_DIRS for part in path.relative_to(root).parts[:-1]):
-            continue
-        if path.suffix.lower() not in SQL_FILE_SUFFIXES + CODE_FILE_SUFFIXES or not path.is_file():
-            continue
-        count += 1
-        if count > MAX_FILES:
-            return
-        yield path
+    for directory, folders, files in os.walk(root):
+        folders[:] = sorted(f for f in folders if f not in SKIPPED_DIRS and not f.startswith("."))
+        for name in sorted(files):
+            if Path(name).suffix.lower() not in SQL_FILE_SUFFIXES + CODE_FILE_SUFFIXES:
+                continue
+            count += 1
+            if count > MAX_FILES:
+                return
+            yield Path(directory) / name
 
 
 def scan_workspace(root: Path) -> list[tuple[str, str]]:
