@@ -294,6 +294,9 @@ class CopilotServer(LanguageServer):
         document = self.documents.get(params.text_document.uri)
         if document is None or not params.text_document.uri.startswith("file:"):
             return []
+        only = params.context.only
+        if only and not any(str(kind).startswith(lsp.CodeActionKind.Source) for kind in only):
+            return []
         language = test_generation.language_of(Path(to_fs_path(params.text_document.uri) or ""))
         if not language:
             return []

@@ -60,7 +60,9 @@ class SchemaCache:
         return found
 
 
-def module_reader(test_path: Path, language: str, root: Path | None, read: ReadText):
+def module_reader(
+    test_path: Path, language: str, root: Path | None, read: ReadText
+) -> test_subject.ReadModule:
     """Resolve import specs as seen from ``test_path`` to source text."""
     directory = test_path.parent
 
