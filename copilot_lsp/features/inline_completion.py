@@ -84,5 +84,8 @@ def complete(
     raw = generation.text
     if dangling:
         raw = raw[len(dangling) :] if raw.startswith(dangling) else raw.lstrip(" \t")
+    if kind is CompletionKind.MULTI_LINE and generation.finish_reason == "length" and "\n" in raw:
+        # The token limit cut the last line mid-way: keep only the whole lines.
+        raw = raw[: raw.rstrip("\n").rfind("\n")]
     text = clean_completion(raw, kind, line_before, line_after, request.suffix, template.stop_texts)
     return CompletionResult(text, kind, generation.text, generation, time.perf_counter() - started)

@@ -108,3 +108,15 @@ def test_pipeline_gives_a_comment_request_a_multi_line_block_and_more_tokens() -
     assert result.kind is CompletionKind.MULTI_LINE
     # 16 tokens would have cut the function; the request raised the limit.
     assert result.text == "def factorial(n):\n    return 1 if n < 2 else n * factorial(n - 1)"
+
+
+def test_a_multi_line_answer_cut_by_the_token_limit_loses_its_partial_last_line() -> None:
+    backend = ScriptedBackend("assert median([1.0]) == 1.0\n    assert median([1.0, 2.")
+    result = complete(
+        backend,
+        CompletionRequest("def test_m():\n    assert median([3.0]) == 3.0\n    ", ""),
+        GenerationOptions(max_new_tokens=len(backend.answer)),
+        CancelToken(),
+    )
+    assert result.generation is not None and result.generation.finish_reason == "length"
+    assert result.text == "assert median([1.0]) == 1.0"
