@@ -73,6 +73,22 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("examples", nargs="?", type=Path, default=Path("examples"))
     _add_model_options(demo)
 
+    # -- `copilot-lsp http` (issue 7) --
+    http = commands.add_parser("http", help="serve a small JSON API (POST /complete, ...)")
+    http.add_argument("--host", default="127.0.0.1", help="default: %(default)s (loopback)")
+    http.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    http.add_argument(
+        "--auth",
+        metavar="TOKEN",
+        default=None,
+        help="bearer token clients must send (default: $COPILOT_LSP_HTTP_TOKEN); "
+        "required when --host is not loopback",
+    )
+    http.add_argument("--max-body-bytes", type=int, default=1 << 20)
+    http.add_argument("--max-concurrency", type=int, default=4)
+    http.add_argument("--max-new-tokens", type=int, default=128)
+    _add_model_options(http)
+
     from copilot_lsp.eval.command import add_eval_parser
 
     add_eval_parser(commands)
@@ -154,6 +170,39 @@ def _complete(args: argparse.Namespace) -> int:
     return 0
 
 
+def _http(args: argparse.Namespace) -> int:
+    from copilot_lsp.backends import load_backend
+    from copilot_lsp.backends.base import BackendError
+    from copilot_lsp.http_api import HttpConfig, check_config, create_http_server, token_from
+    from copilot_lsp.models import ModelError, resolve_model
+
+    config = HttpConfig(
+        host=args.host,
+        port=args.port,
+        token=token_from(args.auth),
+        max_body_bytes=args.max_body_bytes,
+        max_concurrency=args.max_concurrency,
+        max_new_tokens=args.max_new_tokens,
+    )
+    try:
+        check_config(config)
+        backend = load_backend("llamacpp", str(resolve_model(args.model)), 4096, 0)
+        server = create_http_server(backend, config)
+    except (ValueError, OSError, ModelError, BackendError) as error:
+        print(f"copilot-lsp http: {error}", file=sys.stderr)
+        return 1
+    host, port = server.server_address[:2]
+    print(f"copilot-lsp http: listening on http://{host}:{port}", file=sys.stderr, flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+        backend.close()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(
@@ -167,6 +216,8 @@ def main(argv: list[str] | None = None) -> int:
         return _serve(args)
     if args.command == "complete":
         return _complete(args)
+    if args.command == "http":
+        return _http(args)
     if args.command == "eval":
         from copilot_lsp.eval.command import run_eval
 

@@ -7,18 +7,21 @@ import logging
 import threading
 import uuid
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from lsprotocol import types as lsp
-from pygls.exceptions import JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcInternalError, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol, lsp_method
+from pygls.uris import to_fs_path
 
 from copilot_lsp import __version__
-from copilot_lsp.backends.base import BackendError
+from copilot_lsp.backends.base import Backend, BackendError, CancelToken
 from copilot_lsp.config import Settings, parse_settings
 from copilot_lsp.context.engine import ContextEngine
 from copilot_lsp.documents import Document, DocumentStore, PositionError
+from copilot_lsp.features import test_generation
 from copilot_lsp.features.completion_service import CompletionService
 from copilot_lsp.model_host import ModelHost, ModelSpec
 from copilot_lsp.rpc_guard import GuardedProtocol, report_protocol_error
@@ -32,6 +35,7 @@ ACCEPTED_COMMAND = "copilot.accepted"
 """Run by the client when the user accepts a suggestion (argument: the suggestion id)."""
 REJECTED_COMMAND = "copilot.rejected"
 """Optionally run by the client when the user dismisses a suggestion."""
+GENERATE_TESTS_COMMAND = "copilot.generateTests"
 
 
 class CopilotProtocol(GuardedProtocol, LanguageServerProtocol):
@@ -251,6 +255,116 @@ class CopilotServer(LanguageServer):
             ]
         )
 
+    # -- features of issue 7: extra prompt context, test generation ---------------------
+
+    def workspace_root(self) -> Path | None:
+        try:
+            root = self.workspace.root_path
+        except RuntimeError:  # not initialized yet
+            return None
+        return Path(root) if root else None
+
+    def read_text(self, path: Path) -> str | None:
+        """The open document's text when the editor has it, else the file on disk."""
+        document = self.documents.get(path.resolve().as_uri())
+        return document.text if document is not None else test_generation.read_file(path)
+
+    async def generate_tests(self, uri: str, position: lsp.Position) -> lsp.WorkspaceEdit:
+        document = self.document_or_error(uri)
+        fs_path = to_fs_path(uri)
+        if not fs_path or not uri.startswith("file:"):
+            raise JsonRpcInvalidParams("test generation needs a file on disk")
+        encoding = self.documents.encoding
+        try:
+            offset = document.offset_at(position.line, position.character, encoding)
+        except PositionError as error:
+            raise JsonRpcInvalidParams(str(error)) from None
+        line_start = document.text.rfind("\n", 0, offset) + 1
+        if self.model.state != "ready":
+            raise JsonRpcInternalError("the model is not loaded yet")
+        path, root = Path(fs_path), self.workspace_root()
+
+        def work(backend: Backend, cancel: CancelToken) -> test_generation.GeneratedTests:
+            return test_generation.generate_tests(
+                backend,
+                path,
+                document.text,
+                position.line,
+                offset - line_start,
+                cancel,
+                root,
+                self.read_text,
+            )
+
+        try:
+            result = await self.model.run(work)
+        except test_generation.TestGenerationError as error:
+            raise JsonRpcInvalidParams(f"copilot.generateTests: {error}") from None
+        except BackendError as error:
+            raise JsonRpcInternalError(f"copilot.generateTests: {error}") from None
+        test_document = self.documents.get(result.test_path.resolve().as_uri())
+        version = test_document.version if test_document is not None else None
+        edit = test_generation.to_workspace_edit(result, encoding, version)
+        workspace = self.client_capabilities.workspace
+        if workspace is not None and workspace.apply_edit:
+            self.workspace_apply_edit(
+                lsp.ApplyWorkspaceEditParams(edit=edit, label=f"Generate {result.test_name}")
+            )
+        return edit
+
+    def test_code_actions(self, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
+        document = self.documents.get(params.text_document.uri)
+        if document is None or not params.text_document.uri.startswith("file:"):
+            return []
+        only = params.context.only
+        if only and not any(str(kind).startswith(lsp.CodeActionKind.Source) for kind in only):
+            return []
+        language = test_generation.language_of(Path(to_fs_path(params.text_document.uri) or ""))
+        if not language:
+            return []
+        start = params.range.start
+        line_text = document.line_text(start.line) if start.line < document.line_count else ""
+        column = min(start.character, len(line_text))
+        try:
+            symbol = test_generation.symbol_at(document.text, start.line, column, language)
+        except ValueError:
+            return []
+        if symbol is None:
+            return []
+        title = f"Generate tests for {symbol.container + '.' if symbol.container else ''}"
+        return [
+            lsp.CodeAction(
+                title=title + symbol.name,
+                kind=lsp.CodeActionKind.Source,
+                command=lsp.Command(
+                    title="Generate tests",
+                    command=GENERATE_TESTS_COMMAND,
+                    arguments=[{"uri": params.text_document.uri, "position": start}],
+                ),
+            )
+        ]
+
+
+def _command_target(args: tuple[Any, ...]) -> tuple[str, lsp.Position]:
+    """``[{"uri", "position"}]`` or ``[uri, position]`` -> (uri, position)."""
+    target: Any = (
+        args[0] if len(args) == 1 else {"uri": args[0], "position": args[1]} if args else None
+    )
+    if hasattr(target, "_asdict"):
+        target = target._asdict()
+    if not isinstance(target, dict) or not isinstance(target.get("uri"), str):
+        raise JsonRpcInvalidParams(f"{GENERATE_TESTS_COMMAND} expects [{{uri, position}}]")
+    position = target.get("position")
+    if hasattr(position, "_asdict"):
+        position = position._asdict()
+    if isinstance(position, lsp.Position):
+        return target["uri"], position
+    if not isinstance(position, dict) or not all(
+        isinstance(position.get(key), int) and position[key] >= 0 for key in ("line", "character")
+    ):
+        raise JsonRpcInvalidParams("position must be {line, character} with whole numbers")
+    return target["uri"], lsp.Position(line=position["line"], character=position["character"])
+
 
 def create_server() -> CopilotServer:
     server = CopilotServer()
@@ -307,6 +421,18 @@ def create_server() -> CopilotServer:
     @server.command(REJECTED_COMMAND)
     def on_rejected(ls: CopilotServer, suggestion_id: Any) -> None:
         ls.completions.rejected(_suggestion_id(suggestion_id))
+
+    @server.command(GENERATE_TESTS_COMMAND)
+    async def on_generate_tests(ls: CopilotServer, *args: Any) -> lsp.WorkspaceEdit:
+        uri, position = _command_target(args)
+        return await ls.generate_tests(uri, position)
+
+    @server.feature(
+        lsp.TEXT_DOCUMENT_CODE_ACTION,
+        lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.Source]),
+    )
+    def on_code_action(ls: CopilotServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
+        return ls.test_code_actions(params)
 
     @server.feature(STATUS_REQUEST)
     def on_status(ls: CopilotServer, params: Any) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from copilot_lsp.context.feature_snippets import DefinitionsUnderTest, SchemaTables
 from copilot_lsp.context.imports import ImportedDefinitions
 from copilot_lsp.context.recent import RecentEdits
 from copilot_lsp.context.similar import SimilarWindows
@@ -96,7 +97,13 @@ class ContextEngine:
         self.providers: list[SnippetProvider] = (
             providers
             if providers is not None
-            else [ImportedDefinitions(), SimilarWindows(), self.recent]
+            else [
+                ImportedDefinitions(),
+                SimilarWindows(),
+                self.recent,
+                DefinitionsUnderTest(),
+                SchemaTables(),
+            ]
         )
         self._open: dict[str, OpenFile] = {}
         self._layout: dict[str, list[str]] = {}

@@ -55,7 +55,8 @@ def add_eval_parser(subparsers: Any) -> None:
         "--benchmark",
         default=None,
         metavar="NAME[,NAME...]",
-        help=f"one or more of: {', '.join(BENCHMARKS)} (default: humaneval)",
+        help=f"one or more of: {', '.join(BENCHMARKS)} (default: humaneval); or testgen "
+        "(unit tests generated for HumanEval solutions, run on them and on a mutant)",
     )
     parser.add_argument(
         "--tasks",
@@ -196,8 +197,10 @@ def write_outputs(out_dir: Path, summary: dict[str, Any], records: list[dict[str
 
 def run_eval(args: argparse.Namespace, backend: Backend | None = None) -> int:
     """Run ``copilot-lsp eval``; ``backend`` replaces the model (tests pass a fake one)."""
-    from copilot_lsp.eval import report, sandbox
+    from copilot_lsp.eval import report, sandbox, testgen
 
+    if testgen.requested(args):  # generated unit tests, scored differently (eval/testgen.py)
+        return testgen.run(args, backend)
     try:
         benchmarks, tasks = load_tasks(args)
         config = make_config(args, benchmarks)

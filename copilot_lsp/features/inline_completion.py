@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 
 from copilot_lsp.backends.base import Backend, CancelToken, Generation, GenerationOptions
+from copilot_lsp.comment_to_code import describes_code
 from copilot_lsp.context.engine import ContextEngine
 from copilot_lsp.context.snippets import Snippet
 from copilot_lsp.decoding.candidates import Candidate, candidate_options, rank_candidates
@@ -101,6 +102,13 @@ def complete(
         if not request.invoked:
             return CompletionResult("", kind, "", None, time.perf_counter() - started)
         kind = CompletionKind.SINGLE_LINE
+    # Comment-to-code: a comment or docstring asking for code gets a whole block.
+    code_request = describes_code(request.prefix, request.suffix)
+    if code_request is not None:
+        kind = CompletionKind.MULTI_LINE
+        options = dataclasses.replace(
+            options, max_new_tokens=max(options.max_new_tokens, code_request.min_new_tokens)
+        )
     # A prompt ending in spaces splits the model's usual " name" tokens; end it on the code
     # and drop the same spaces from the start of the answer ("token healing" in its
     # simplest form).
@@ -142,6 +150,12 @@ def complete(
         raw = generation.text
         if dangling:
             raw = raw[len(dangling) :] if raw.startswith(dangling) else raw.lstrip(" \t")
+        if (
+            postprocess
+            and kind is CompletionKind.MULTI_LINE
+            and generation.finish_reason == "length"
+        ):
+            raw = _whole_lines(raw)
         if postprocess:
             text = after_cache(before_cache(raw, context, template.stop_texts), line_after)
         else:
@@ -160,6 +174,13 @@ def complete(
         built.snippets,
         prompt_seconds,
     )
+
+
+def _whole_lines(raw: str) -> str:
+    """A multi-line answer the token limit cut mid-line, without its partial last line."""
+    if raw.endswith("\n") or "\n" not in raw:
+        return raw
+    return raw[: raw.rfind("\n")]
 
 
 def _remaining_budget(options: GenerationOptions, started: float) -> float | None:
