@@ -42,7 +42,6 @@ LANGUAGES = {
 }
 """Accepted ``lang`` values (case-insensitive) -> (language, file suffix)."""
 MAX_CANDIDATES = 4
-SAMPLED_TEMPERATURE = 0.8
 
 
 class RequestError(ValueError):
@@ -122,21 +121,14 @@ class Engine:
         if not 1 <= max_new_tokens <= 1024:
             raise RequestError(HTTPStatus.BAD_REQUEST, "'max_new_tokens' must be 1..1024")
         request = CompletionRequest(prefix=prompt, suffix=suffix, invoked=True)
+        options = GenerationOptions(max_new_tokens=max_new_tokens, temperature=0.0)
         started = time.perf_counter()
-        texts: list[str] = []
-        kind = ""
         with self._lock:
-            for index in range(n * 2):
-                if len(texts) == n:
-                    break
-                temperature = 0.0 if index == 0 else SAMPLED_TEMPERATURE
-                options = GenerationOptions(max_new_tokens=max_new_tokens, temperature=temperature)
-                result = complete(self.backend, request, options, CancelToken())
-                kind = result.kind.value
-                if result.text not in texts and (result.text or not texts):
-                    texts.append(result.text)
+            result = complete(self.backend, request, options, CancelToken(), candidates=n)
+        texts = [candidate.text for candidate in result.candidates]
+        kind = result.kind.value
         return {
-            "candidates": [{"text": text} for text in texts if text] or [],
+            "candidates": [{"text": text} for text in texts if text],
             "kind": kind,
             "model": Path(self.backend.model_path).name,
             "seconds": round(time.perf_counter() - started, 3),

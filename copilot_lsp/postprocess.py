@@ -241,12 +241,15 @@ def _suffix_repeat_line(lines: list[str], suffix: str, growing: bool = False) ->
     ``growing``: the answer is still being generated, so the whole match (up to three
     lines) must be there already.
     """
-    following = [line.strip() for line in suffix.split("\n")[1:] if line.strip()]
+    following_lines = [line for line in suffix.split("\n")[1:] if line.strip()]
+    following = [line.strip() for line in following_lines]
     if not following:
         return None
     for index in range(1, len(lines)):
         if lines[index].strip() != following[0]:
             continue
+        if _closers_only(following[0]) and lines[index].rstrip() != following_lines[0].rstrip():
+            continue  # a closer at another indentation closes another block
         rest = [line.strip() for line in lines[index:] if line.strip()]
         wanted = min(_SUFFIX_MATCH_LINES, len(following))
         if not growing:

@@ -346,12 +346,19 @@ class CopilotServer(LanguageServer):
 
 
 def _command_target(args: tuple[Any, ...]) -> tuple[str, lsp.Position]:
-    """``[{"uri", "position"}]`` or ``[uri, position]`` -> (uri, position)."""
+    """``[{"uri", "position"}]``, ``[{"textDocument": {"uri"}, "position"}]`` (the
+    TextDocumentPositionParams shape) or ``[uri, position]`` -> (uri, position)."""
     target: Any = (
         args[0] if len(args) == 1 else {"uri": args[0], "position": args[1]} if args else None
     )
     if hasattr(target, "_asdict"):
         target = target._asdict()
+    if isinstance(target, dict) and "uri" not in target:
+        document = target.get("textDocument")
+        if hasattr(document, "_asdict"):
+            document = document._asdict()
+        if isinstance(document, dict):
+            target = {**target, "uri": document.get("uri")}
     if not isinstance(target, dict) or not isinstance(target.get("uri"), str):
         raise JsonRpcInvalidParams(f"{GENERATE_TESTS_COMMAND} expects [{{uri, position}}]")
     position = target.get("position")

@@ -156,6 +156,14 @@ def test_stop_check_ends_single_lines_at_newline_and_blocks_at_dedent() -> None:
     assert check("\n        y = x\n    return")
 
 
+def test_stop_check_goes_on_past_a_closer_of_an_inner_block() -> None:
+    """An empty Go body: the `}` of a loop inside it is no repeat of the body's `}`."""
+    prefix = "func Count(text string) int {\n\t"
+    check = answer_is_complete(MULTI, "\t", "\n}\n", prefix)
+    assert not check("n := 0\n\tfor range text {\n\t\tn++\n\t}\n")
+    assert check("n := 0\n\tfor range text {\n\t\tn++\n\t}\n\treturn n\n}\n")
+
+
 def test_stop_check_ends_when_the_suffix_is_repeated() -> None:
     suffix = "\n    b = 2\n    return b\n"
     check = answer_is_complete(MULTI, "    ", suffix)

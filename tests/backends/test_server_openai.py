@@ -67,7 +67,11 @@ async def test_automatic_requests_ask_for_one_candidate(
     client: LanguageClient, llama_server: LlamaServer
 ) -> None:
     await asyncio.to_thread(llama_server.start)
-    # A document of its own, so the answer cannot come from the cache of the invoked request.
+    # A document of its own, so the answer cannot come from the cache of the invoked request
+    # (the first one is closed: its near-copy as a cross-file snippet confuses the small model).
+    client.text_document_did_close(
+        lsp.DidCloseTextDocumentParams(text_document=lsp.TextDocumentIdentifier(uri=URI))
+    )
     uri = "file:///work/stats_automatic.py"
     open_document(client, uri, TEXT.replace("mean", "average"))
     before = await client.protocol.send_request_async("copilot/status", {})

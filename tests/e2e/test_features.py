@@ -63,6 +63,9 @@ async def complete_at(
     open_document(client, uri, text, language)
     line, character = Document(uri, text).position_at(cursor, UTF16)
     result = await client.text_document_inline_completion_async(ask(uri, line, character))
+    client.text_document_did_close(
+        lsp.DidCloseTextDocumentParams(text_document=lsp.TextDocumentIdentifier(uri=uri))
+    )
     assert isinstance(result, lsp.InlineCompletionList) and result.items, "no completion"
     return apply_item(text, result.items[0])
 

@@ -40,23 +40,22 @@ def post(url: str, body: dict[str, Any]) -> dict[str, Any]:
         return json.loads(response.read())
 
 
+HEAD = "def mean(values: list[float]) -> float:\n    total = sum(values)\n    return "
+
+
 def test_complete_over_http(base_url: str) -> None:
     answer = post(
         f"{base_url}/complete",
         {
             "lang": "Python",
-            "prompt": "def mean(values: list[float]) -> float:\n    return sum(values) / ",
+            "prompt": HEAD,
             "suffix": "\n",
             "max_new_tokens": 24,
         },
     )
     (candidate,) = answer["candidates"]
     namespace: dict[str, Any] = {}
-    exec(
-        "def mean(values: list[float]) -> float:\n    return sum(values) / "
-        + candidate["text"].split("\n")[0],
-        namespace,
-    )
+    exec(HEAD + candidate["text"].split("\n")[0], namespace)
     assert namespace["mean"]([1.0, 2.0, 6.0]) == 3.0
 
 
