@@ -58,6 +58,7 @@ try {
       "--disable-component-update",
       "--disable-sync",
       "--no-first-run",
+      "--disable-quic",
     ],
   });
   const page = context.pages()[0] ?? (await context.newPage());
