@@ -2,7 +2,8 @@
 #   make clients         install what the client tests need, build all clients
 #   make vscode          npm ci, type-check, unit tests, esbuild bundle, .vsix
 #   make playground      npm ci and build the browser page (served by `copilot-lsp playground`)
-#   make clients-test    the three clients' tests (VS Code unit tests, Neovim and browser e2e)
+#   make clients-test    the three clients' tests (VS Code unit tests and bundle against the
+#                        real server, Neovim and browser end to end)
 # `make test` runs them too: it sets COPILOT_LSP_CLIENT_TESTS=require so a missing tool
 # fails the client tests instead of skipping them (`make test COPILOT_LSP_CLIENT_TESTS=` skips).
 
@@ -11,7 +12,7 @@ PLAYGROUND_DIR := editor-extension/playground
 NPM_CI := npm ci --no-audit --no-fund --loglevel=error
 export COPILOT_LSP_CLIENT_TESTS ?= require
 
-.PHONY: clients clients-tools vscode playground clients-test nvim-test playground-test
+.PHONY: clients clients-tools vscode playground clients-test nvim-test playground-test vscode-test
 
 clients: clients-tools vscode playground
 
@@ -42,4 +43,7 @@ nvim-test: setup clients-tools
 playground-test: setup clients-tools playground
 	$(BIN)/python -m pytest -ra tests/clients/test_playground.py
 
-clients-test: vscode nvim-test playground-test
+vscode-test: setup vscode
+	$(BIN)/python -m pytest -ra tests/clients/test_vscode.py
+
+clients-test: vscode-test nvim-test playground-test

@@ -9,7 +9,7 @@ await build({
   target: "node18",
   external: ["vscode"],
   outfile: "dist/extension.js",
-  minify: true,
+  minify: process.env.MINIFY !== "0",
   sourcemap: false,
   logLevel: "warning",
 });

@@ -5,7 +5,6 @@ import {
   type LanguageClientOptions,
   type ServerOptions as LaunchOptions,
   State,
-  TransportKind,
 } from "vscode-languageclient/node";
 import { type ClientFactory, Controller, GENERATE_TESTS, debounce } from "./controller";
 import { createHost } from "./vscodeHost";
@@ -13,13 +12,11 @@ import { createHost } from "./vscodeHost";
 let controller: Controller | undefined;
 
 const createClient =
-  (output: vscode.OutputChannel, onStopped: (reason: string) => void): ClientFactory =>
+  (output: vscode.LogOutputChannel, onStopped: (reason: string) => void): ClientFactory =>
   (launch, options, hooks) => {
-    const serverOptions: LaunchOptions = {
-      command: launch.command,
-      args: launch.args,
-      transport: TransportKind.stdio,
-    };
+    // No `transport`: with TransportKind.stdio the client appends `--stdio` to the
+    // arguments, which `copilot-lsp serve` rejects; stdio is the default anyway.
+    const serverOptions: LaunchOptions = { command: launch.command, args: launch.args };
     const clientOptions: LanguageClientOptions = {
       documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
       initializationOptions: options,
@@ -70,7 +67,7 @@ const createClient =
   };
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
-  const output = vscode.window.createOutputChannel("copilot-lsp");
+  const output = vscode.window.createOutputChannel("copilot-lsp", { log: true });
   const item = vscode.window.createStatusBarItem(vscode.StatusBarAlignment.Right, 100);
   item.command = "copilot.toggle";
   item.show();
