@@ -61,7 +61,7 @@ export function serverOptions(raw: RawSettings): ServerOptions {
   const strings: [keyof RawSettings, string][] = [
     ["model", "model"],
     ["backend", "backend"],
-    ["serverUrl", "backendUrl"],
+    ["serverUrl", "serverUrl"],
   ];
   for (const [key, name] of strings) {
     const value = text(raw[key]);

@@ -51,7 +51,7 @@ describe("serverOptions", () => {
     ).toEqual({
       model: "fast",
       backend: "llamacpp",
-      backendUrl: "http://127.0.0.1:8080",
+      serverUrl: "http://127.0.0.1:8080",
       maxNewTokens: 64,
       temperature: 0.2,
       contextWindow: 2048,
