@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml $(MODEL_REQUIREMENTS)
 demo: setup
 	$(BIN)/copilot-lsp demo examples
 
-test: setup
+test: setup clients
 	$(BIN)/ruff check copilot_lsp tests
 	$(BIN)/ruff format --check copilot_lsp tests
 	$(BIN)/python -m pytest -ra
@@ -35,3 +35,6 @@ lint: setup
 format: setup
 	$(BIN)/ruff format copilot_lsp tests
 	$(BIN)/ruff check --fix copilot_lsp tests
+
+# --- editor clients (editor-extension/clients.mk) ---
+include editor-extension/clients.mk

@@ -99,7 +99,35 @@ def build_parser() -> argparse.ArgumentParser:
     from copilot_lsp.stats import add_stats_parser
 
     add_stats_parser(commands)
+
+    _add_playground_parser(commands)
     return parser
+
+
+# --- playground (editor-extension/playground) ---
+def _add_playground_parser(commands: argparse._SubParsersAction) -> None:
+    play = commands.add_parser(
+        "playground", help="serve a local web page with the Monaco editor and ghost text"
+    )
+    play.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
+    play.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    play.add_argument("--token", help="access token in the URL (default: a random one)")
+    play.add_argument("--model", help="preset or GGUF path the page asks for (default: server's)")
+    play.add_argument("--open", action="store_true", help="open the page in a web browser")
+
+
+def _playground(args: argparse.Namespace) -> int:
+    from copilot_lsp.playground import PlaygroundConfig, run_playground
+
+    config = PlaygroundConfig(host=args.host, port=args.port)
+    if args.token:
+        config.token = args.token
+    if args.model:
+        config.settings["model"] = args.model
+    return run_playground(config, open_browser=args.open)
+
+
+# --- end playground ---
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -218,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
         return _complete(args)
     if args.command == "http":
         return _http(args)
+    if args.command == "playground":
+        return _playground(args)
     if args.command == "eval":
         from copilot_lsp.eval.command import run_eval
 

@@ -1,0 +1,100 @@
+// Pure settings logic: what the user configured -> how to launch the server and which
+// initializationOptions to send. No `vscode` import here, so it is unit-tested directly.
+
+/** The `copilot.*` settings as VS Code hands them over (any may be missing or mistyped). */
+export interface RawSettings {
+  enable?: unknown;
+  pythonPath?: unknown;
+  serverArgs?: unknown;
+  model?: unknown;
+  backend?: unknown;
+  serverUrl?: unknown;
+  maxNewTokens?: unknown;
+  temperature?: unknown;
+  contextWindow?: unknown;
+  threads?: unknown;
+  debounceMs?: unknown;
+}
+
+export interface LaunchSpec {
+  command: string;
+  args: string[];
+}
+
+/** Settings that only need a `workspace/didChangeConfiguration`, not a restart. */
+export type ServerOptions = Record<string, string | number>;
+
+export const DEFAULT_DEBOUNCE_MS = 150;
+
+function text(value: unknown): string | undefined {
+  return typeof value === "string" && value.trim() !== "" ? value.trim() : undefined;
+}
+
+function number(value: unknown): number | undefined {
+  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
+}
+
+/**
+ * How to start `copilot-lsp serve`: with the configured interpreter (`python -m copilot_lsp`),
+ * else the `copilot-lsp` script on PATH, else `python3 -m copilot_lsp` from PATH.
+ */
+export function launchSpec(raw: RawSettings, which: (program: string) => string | undefined): LaunchSpec {
+  const extra = Array.isArray(raw.serverArgs) ? raw.serverArgs.filter((a): a is string => typeof a === "string") : [];
+  const python = text(raw.pythonPath);
+  if (python !== undefined) {
+    return { command: python, args: ["-m", "copilot_lsp", "serve", ...extra] };
+  }
+  const script = which("copilot-lsp");
+  if (script !== undefined) {
+    return { command: script, args: ["serve", ...extra] };
+  }
+  const found = which("python3") ?? which("python") ?? "python3";
+  return { command: found, args: ["-m", "copilot_lsp", "serve", ...extra] };
+}
+
+/**
+ * The server's settings (sent as initializationOptions and on change). Only values the user
+ * set are sent: the server owns the defaults and validates; it reports bad values itself.
+ */
+export function serverOptions(raw: RawSettings): ServerOptions {
+  const options: ServerOptions = {};
+  const strings: [keyof RawSettings, string][] = [
+    ["model", "model"],
+    ["backend", "backend"],
+    ["serverUrl", "serverUrl"],
+  ];
+  for (const [key, name] of strings) {
+    const value = text(raw[key]);
+    if (value !== undefined) options[name] = value;
+  }
+  for (const key of ["maxNewTokens", "temperature", "contextWindow", "threads"] as const) {
+    const value = number(raw[key]);
+    if (value !== undefined) options[key] = value;
+  }
+  return options;
+}
+
+/** Whether ghost text is wanted for `languageId`: `copilot.enable` maps ids (or "*") to booleans. */
+export function enabledFor(raw: RawSettings, languageId: string): boolean {
+  const table = raw.enable;
+  if (typeof table === "boolean") return table;
+  if (table === null || typeof table !== "object") return true;
+  const entries = table as Record<string, unknown>;
+  if (typeof entries[languageId] === "boolean") return entries[languageId] as boolean;
+  if (typeof entries["*"] === "boolean") return entries["*"] as boolean;
+  return true;
+}
+
+export function debounceMs(raw: RawSettings): number {
+  const value = number(raw.debounceMs);
+  return value !== undefined && value >= 0 ? Math.min(value, 5000) : DEFAULT_DEBOUNCE_MS;
+}
+
+export function sameLaunch(a: LaunchSpec, b: LaunchSpec): boolean {
+  return a.command === b.command && a.args.length === b.args.length && a.args.every((arg, i) => arg === b.args[i]);
+}
+
+export function sameOptions(a: ServerOptions, b: ServerOptions): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].every((key) => a[key] === b[key]);
+}
