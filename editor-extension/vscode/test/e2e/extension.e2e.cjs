@@ -53,6 +53,8 @@ async function main() {
 
   // The inline completion provider came from registerProposedFeatures().
   const provider = await waitFor(() => vscode.inlineProviders[0], "an inline completion provider");
+  // The server offers "Generate tests for NAME" as a code action; the client registered it.
+  assert.ok(vscode.codeActionProviders.length > 0, "no code action provider registered");
   const position = document.positionAt(cut);
   const ask = (current = provider) =>
     current.provideInlineCompletionItems(

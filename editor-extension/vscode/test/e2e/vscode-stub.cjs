@@ -139,6 +139,7 @@ function createStub(initialSettings) {
     logLines,
     commandHandlers: new Map(),
     inlineProviders: [],
+    codeActionProviders: [],
     statusItem: undefined,
     Disposable,
     EventEmitter,
@@ -246,6 +247,10 @@ function createStub(initialSettings) {
       registerInlineCompletionItemProvider: (_selector, provider) => {
         stub.inlineProviders.unshift(provider);
         return new Disposable(() => stub.inlineProviders.splice(stub.inlineProviders.indexOf(provider), 1));
+      },
+      registerCodeActionsProvider: (_selector, provider) => {
+        stub.codeActionProviders.push(provider);
+        return new Disposable(() => stub.codeActionProviders.splice(stub.codeActionProviders.indexOf(provider), 1));
       },
       createDiagnosticCollection: () => inert(),
     },
