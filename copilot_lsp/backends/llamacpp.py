@@ -16,9 +16,7 @@ from copilot_lsp.backends.base import (
     GenerationOptions,
     StopCheck,
 )
-from copilot_lsp.decoding.loop import Decoded, decode
-from copilot_lsp.decoding.sampling import Sampler
-from copilot_lsp.decoding.stopping import StopCriteria
+from copilot_lsp.decoding.loop import CANCELLED, decode, start_decoding
 
 _PREFILL_CHUNK = 64
 """Prompt tokens evaluated between two cancellation checks."""
@@ -160,29 +158,20 @@ class LlamaCppBackend:
     ) -> Generation:
         llm = self._llm
         tokens = self._tokenize(prompt)
-        budget = min(options.max_new_tokens, self.context_window - len(tokens))
-        if budget <= 0:
-            raise BackendError(
-                f"prompt of {len(tokens)} tokens leaves no room in a {self.context_window}-token "
-                "context"
-            )
-        try:
-            sampler = Sampler(options)
-            criteria = StopCriteria(
-                options,
-                cancel,
-                self._stop_ids(options.stop_texts) | set(options.stop_token_ids),
-                budget,
-                stop_check,
-            )
-        except ValueError as error:
-            raise BackendError(f"invalid decoding options: {error}") from error
+        sampler, criteria = start_decoding(
+            options,
+            cancel,
+            self._stop_ids(options.stop_texts),
+            len(tokens),
+            self.context_window,
+            stop_check,
+        )
         started = time.perf_counter()
         self._pick_threads()
         reused, complete = self._prefill(tokens, cancel, options.reuse_kv)
         prefilled = time.perf_counter()
         if not complete:
-            decoded = Decoded("", "cancelled", [], None)
+            decoded = CANCELLED
         else:
             decoded = decode(
                 self._last_logits(),
@@ -192,16 +181,7 @@ class LlamaCppBackend:
                 criteria,
                 list(tokens),
             )
-        return Generation(
-            text=decoded.text,
-            finish_reason=decoded.finish_reason,
-            prompt_tokens=len(tokens),
-            reused_prompt_tokens=reused,
-            completion_tokens=len(decoded.tokens),
-            prefill_seconds=prefilled - started,
-            decode_seconds=time.perf_counter() - prefilled,
-            mean_logprob=decoded.mean_logprob,
-        )
+        return decoded.generation(len(tokens), reused, started, prefilled)
 
     def close(self) -> None:
         self._llm.close()

@@ -30,8 +30,7 @@ from copilot_lsp.backends.base import (
     StopCheck,
 )
 from copilot_lsp.backends.llamacpp import available_cores
-from copilot_lsp.decoding.loop import Decoded, decode
-from copilot_lsp.decoding.sampling import Sampler
+from copilot_lsp.decoding.loop import CANCELLED, decode, start_decoding
 from copilot_lsp.decoding.stopping import StopCriteria, cut_at_stop_text
 from copilot_lsp.models import cache_dir
 
@@ -214,23 +213,14 @@ class TransformersBackend:
         stop_check: StopCheck | None = None,
     ) -> Generation:
         tokens = self._tokenize(prompt)
-        budget = min(options.max_new_tokens, self.context_window - len(tokens))
-        if not tokens or budget <= 0:
-            raise BackendError(
-                f"prompt of {len(tokens)} tokens leaves no room in a {self.context_window}-token "
-                "context"
-            )
-        try:
-            sampler = Sampler(options)
-            criteria = StopCriteria(
-                options,
-                cancel,
-                self._stop_ids(options.stop_texts) | set(options.stop_token_ids),
-                budget,
-                stop_check,
-            )
-        except ValueError as error:
-            raise BackendError(f"invalid decoding options: {error}") from error
+        sampler, criteria = start_decoding(
+            options,
+            cancel,
+            self._stop_ids(options.stop_texts),
+            len(tokens),
+            self.context_window,
+            stop_check,
+        )
         started = time.perf_counter()
         try:
             if options.num_beams > 1:
@@ -238,7 +228,7 @@ class TransformersBackend:
             reused, logits = self._prefill(tokens, cancel)
             prefilled = time.perf_counter()
             if logits is None:
-                decoded = Decoded("", "cancelled", [], None)
+                decoded = CANCELLED
             else:
                 decoded = decode(
                     logits,
@@ -251,16 +241,7 @@ class TransformersBackend:
         except torch.OutOfMemoryError as error:
             self.reset_cache()
             raise BackendError(f"out of memory while generating: {error}") from error
-        return Generation(
-            text=decoded.text,
-            finish_reason=decoded.finish_reason,
-            prompt_tokens=len(tokens),
-            reused_prompt_tokens=reused,
-            completion_tokens=len(decoded.tokens),
-            prefill_seconds=prefilled - started,
-            decode_seconds=time.perf_counter() - prefilled,
-            mean_logprob=decoded.mean_logprob,
-        )
+        return decoded.generation(len(tokens), reused, started, prefilled)
 
     @torch.inference_mode()
     def _beam_search(

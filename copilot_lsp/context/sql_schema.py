@@ -2,9 +2,9 @@
 
 Pure functions over texts: find ``CREATE TABLE`` statements (``.sql`` files, migrations,
 SQL strings in code), decide whether the code at the cursor builds SQL (Go
-``database/sql``, Python DB-API / sqlite3), pick the tables that matter there and render
-them as a comment block. :func:`schema_snippet` is the one entry point the context engine
-needs; :func:`scan_workspace` is the only function that touches the file system.
+``database/sql``, Python DB-API / sqlite3), and pick the tables that matter there.
+:func:`schema_tables` is the one entry point the context engine needs;
+:func:`scan_workspace` is the only function that touches the file system.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ CODE_FILE_SUFFIXES = (".py", ".go", ".js", ".ts", ".java", ".rb", ".php", ".rs")
 SKIPPED_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", "vendor", "dist", "build"}
 MAX_FILES = 2000
 MAX_FILE_BYTES = 512 * 1024
-DEFAULT_MAX_CHARS = 1500
 
 _CREATE_TABLE = re.compile(
     r"\bCREATE\s+(?:(?:TEMP|TEMPORARY|UNLOGGED)\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?"
@@ -232,47 +231,6 @@ def relevant_tables(tables: list[Table], near_cursor: str, limit: int = 4) -> li
             if target is not None and target not in chosen and len(chosen) < limit:
                 chosen.append(target)
     return chosen
-
-
-COMMENT_PREFIXES = {"python": "# ", "go": "// ", "javascript": "// ", "typescript": "// "}
-
-
-def render(tables: list[Table], language: str, max_chars: int = DEFAULT_MAX_CHARS) -> str:
-    """The tables as a comment block (with a trailing newline), at most ``max_chars``.
-
-    A table whose statement does not fit is listed as ``name(column, ...)`` instead.
-    """
-    lead = COMMENT_PREFIXES.get(language, "-- ")
-    lines = [f"{lead}Database schema (tables this code uses):"]
-    used = len(lines[0]) + 1
-    for table in tables:
-        where = [f"{lead}from {table.source}:"] if table.source else []
-        full = where + [f"{lead}{line}" for line in table.statement.split("\n")]
-        compact = [f"{lead}{table.name}({', '.join(table.columns)})"]
-        for block in (full, compact):
-            size = sum(len(line) + 1 for line in block)
-            if used + size <= max_chars:
-                lines += block
-                used += size
-                break
-    if len(lines) == 1:
-        return ""
-    return "\n".join(lines) + "\n"
-
-
-def schema_snippet(
-    sources: Iterable[tuple[str, str]],
-    prefix: str,
-    language: str,
-    max_chars: int = DEFAULT_MAX_CHARS,
-) -> str:
-    """The schema comment block for a completion at the end of ``prefix``, or ``""``.
-
-    ``sources`` are ``(label, text)`` pairs: SQL files, migrations, code with SQL strings.
-    Empty when the cursor is not in SQL-building code or no table is known.
-    """
-    tables = schema_tables(sources, prefix, language)
-    return render(tables, language, max_chars) if tables else ""
 
 
 def schema_tables(sources: Iterable[tuple[str, str]], prefix: str, language: str) -> list[Table]:

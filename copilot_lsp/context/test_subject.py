@@ -29,9 +29,6 @@ TEST_FILE_PATTERNS = (
     "*Test.java",
     "*Tests.java",
 )
-MAX_DEFINITION_CHARS = 1200
-DEFAULT_MAX_CHARS = 2000
-COMMENT_PREFIXES = {"python": "# ", "go": "// ", "javascript": "// ", "typescript": "// "}
 
 ReadModule = Callable[[str], str | None]
 """Import spec -> source text of that module (None when it cannot be found)."""
@@ -198,13 +195,6 @@ def find_definition(source: str, name: str, language: str) -> str | None:
     return "\n".join([*doc, text]) if doc else text
 
 
-def _shorten(definition: str, limit: int) -> str:
-    if len(definition) <= limit:
-        return definition
-    cut = definition[:limit]
-    return cut[: cut.rfind("\n")] + "\n..."
-
-
 def definitions_under_test(
     test_prefix: str, language: str, read_module: ReadModule
 ) -> list[tuple[str, str]]:
@@ -242,25 +232,3 @@ def definitions_under_test(
     for module, definition in found:
         unique.setdefault(definition, module)
     return [(module, definition) for definition, module in unique.items()]
-
-
-def definitions_snippet(
-    test_prefix: str,
-    language: str,
-    read_module: ReadModule,
-    max_chars: int = DEFAULT_MAX_CHARS,
-) -> str:
-    """A comment block with the definitions the current test exercises, or ``""``."""
-    lead = COMMENT_PREFIXES.get(language, "// ")
-    lines: list[str] = []
-    for module, definition in definitions_under_test(test_prefix, language, read_module):
-        header = "this package" if module == "." else module
-        block = [f"{lead}Definition under test, from {header}:"]
-        block += [
-            f"{lead}{line}".rstrip()
-            for line in _shorten(definition, MAX_DEFINITION_CHARS).split("\n")
-        ]
-        if sum(len(line) + 1 for line in lines + block) > max_chars:
-            break
-        lines += block
-    return "\n".join(lines) + "\n" if lines else ""

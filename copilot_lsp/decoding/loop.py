@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
 
-from copilot_lsp.backends.base import FinishReason
+from copilot_lsp.backends.base import (
+    BackendError,
+    CancelToken,
+    FinishReason,
+    Generation,
+    GenerationOptions,
+    StopCheck,
+)
 from copilot_lsp.decoding.sampling import Sampler
 from copilot_lsp.decoding.stopping import StopCriteria, cut_at_stop_text
 
@@ -18,6 +26,50 @@ class Decoded:
     finish_reason: FinishReason
     tokens: list[int]
     mean_logprob: float | None
+
+    def generation(
+        self, prompt_tokens: int, reused: int, started: float, prefilled: float
+    ) -> Generation:
+        """The backend's answer; ``started`` and ``prefilled`` are perf_counter readings."""
+        return Generation(
+            text=self.text,
+            finish_reason=self.finish_reason,
+            prompt_tokens=prompt_tokens,
+            reused_prompt_tokens=reused,
+            completion_tokens=len(self.tokens),
+            prefill_seconds=prefilled - started,
+            decode_seconds=time.perf_counter() - prefilled,
+            mean_logprob=self.mean_logprob,
+        )
+
+
+CANCELLED = Decoded("", "cancelled", [], None)
+"""What a generation cancelled during the prefill decodes to."""
+
+
+def start_decoding(
+    options: GenerationOptions,
+    cancel: CancelToken,
+    stop_ids: Iterable[int],
+    prompt_tokens: int,
+    context_window: int,
+    stop_check: StopCheck | None,
+) -> tuple[Sampler, StopCriteria]:
+    """The sampler and stop criteria of one generation; BackendError when the prompt leaves
+    no room in the context or the options are invalid."""
+    budget = min(options.max_new_tokens, context_window - prompt_tokens)
+    if prompt_tokens == 0 or budget <= 0:
+        raise BackendError(
+            f"prompt of {prompt_tokens} tokens leaves no room in a {context_window}-token context"
+        )
+    try:
+        sampler = Sampler(options)
+        criteria = StopCriteria(
+            options, cancel, set(stop_ids) | set(options.stop_token_ids), budget, stop_check
+        )
+    except ValueError as error:
+        raise BackendError(f"invalid decoding options: {error}") from error
+    return sampler, criteria
 
 
 def decode(

@@ -11,9 +11,8 @@ from copilot_lsp.context.sql_schema import (
     find_tables,
     latest_tables,
     relevant_tables,
-    render,
     scan_workspace,
-    schema_snippet,
+    schema_tables,
 )
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
@@ -93,33 +92,24 @@ def test_relevant_tables_prefer_the_mentioned_ones_and_follow_foreign_keys() -> 
     assert len(relevant_tables(tables, "x = 1", limit=2)) == 2
 
 
-def test_render_is_a_comment_block_in_the_file_language_within_the_limit() -> None:
-    tables = find_tables(SCHEMA, "schema.sql")
-    text = render(tables, "go", max_chars=2000)
-    assert all(line.startswith("// ") for line in text.splitlines())
-    assert "// CREATE TABLE users (" in text and "// from schema.sql:" in text
-    short = render(tables, "python", max_chars=200)
-    assert len(short) <= 200 and short.startswith("# ")
-    assert render([], "python") == ""
-
-
-def test_schema_snippet_for_the_python_example() -> None:
+def test_schema_tables_for_the_python_example() -> None:
     sources = scan_workspace(EXAMPLES / "python-sqlite")
     assert [label for label, _ in sources] == ["db.py"]
     prefix = (
         "import sqlite3\n\n\ndef loans_of(conn: sqlite3.Connection, email: str):\n"
         '    return conn.execute("SELECT '
     )
-    snippet = schema_snippet(sources, prefix, "python")
-    assert "# CREATE TABLE IF NOT EXISTS loans (" in snippet
-    assert "borrower_email TEXT NOT NULL," in snippet
-    assert schema_snippet(sources, "def f():\n    return 1 + ", "python") == ""
+    tables = schema_tables(sources, prefix, "python")
+    assert tables[0].name == "loans" and tables[0].source == "db.py"
+    assert tables[0].statement.startswith("CREATE TABLE IF NOT EXISTS loans (")
+    assert "borrower_email TEXT NOT NULL," in tables[0].statement
+    assert schema_tables(sources, "def f():\n    return 1 + ", "python") == []
 
 
-def test_schema_snippet_for_the_go_example() -> None:
+def test_schema_tables_for_the_go_example() -> None:
     sources = scan_workspace(EXAMPLES / "go-service")
     assert [label for label, _ in sources] == ["schema.sql"]
     store = (EXAMPLES / "go-service" / "store.go").read_text(encoding="utf-8")
     prefix = store + '\nfunc (s *Store) NotesOf(ownerID int64) {\n\trows, err := s.db.Query("'
-    snippet = schema_snippet(sources, prefix, "go")
-    assert "// CREATE TABLE notes (" in snippet and "//   headline" in snippet
+    tables = schema_tables(sources, prefix, "go")
+    assert tables[0].name == "notes" and "headline" in tables[0].statement

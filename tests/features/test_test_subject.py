@@ -6,7 +6,7 @@ import pytest
 
 from copilot_lsp.context.test_subject import (
     current_test,
-    definitions_snippet,
+    definitions_under_test,
     find_definition,
     is_test_file,
     js_imports,
@@ -97,7 +97,7 @@ def test_find_definition_per_language() -> None:
     assert find_definition(js, "Cart", "javascript") == js.split("\n\nmodule")[0]
 
 
-def test_definitions_snippet_pulls_the_function_under_test_from_its_module() -> None:
+def test_definitions_under_test_come_the_function_under_test_from_its_module() -> None:
     test = "from stats import mean\n\n\ndef test_mean():\n    assert mean([2.0, 4.0]) == 3.0\n    "
     asked: list[str] = []
 
@@ -105,19 +105,17 @@ def test_definitions_snippet_pulls_the_function_under_test_from_its_module() -> 
         asked.append(spec)
         return MODULE if spec == "stats" else None
 
-    snippet = definitions_snippet(test, "python", read)
-    assert asked == ["stats"]
-    assert snippet.startswith(
-        "# Definition under test, from stats:\n# def mean(values: list[float])"
-    )
-    assert "#     return sum(values) / len(values)" in snippet
+    ((module, definition),) = definitions_under_test(test, "python", read)
+    assert asked == ["stats"] and module == "stats"
+    assert definition.startswith("def mean(values: list[float])")
+    assert "    return sum(values) / len(values)" in definition
     # Outside a test function: nothing.
-    assert definitions_snippet("from stats import mean\n", "python", read) == ""
+    assert definitions_under_test("from stats import mean\n", "python", read) == []
 
 
-def test_definitions_snippet_for_go_reads_the_package() -> None:
+def test_definitions_under_test_for_go_reads_the_package() -> None:
     package = "package p\n\nfunc Count(s string) int {\n\treturn len(s)\n}\n"
     test = 'package p\n\nfunc TestCount(t *testing.T) {\n\tif Count("ab") != 2 {\n\t\tt.Fatal()\n'
     test += "\t}\n\t"
-    snippet = definitions_snippet(test, "go", lambda spec: package if spec == "." else None)
-    assert "// func Count(s string) int {" in snippet
+    found = definitions_under_test(test, "go", lambda spec: package if spec == "." else None)
+    assert found == [(".", "func Count(s string) int {\n\treturn len(s)\n}")]
