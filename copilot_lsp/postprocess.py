@@ -34,13 +34,6 @@ _DEFINITION = re.compile(
 """A line that starts a new definition: a completion that reaches one at a lower level
 than the cursor's block has finished what it was asked for."""
 
-BlockEnd = Callable[[str], "int | None"]
-"""Offset in the completion where it leaves the cursor's block (None: it does not).
-
-The default is indentation-based (:func:`block_end`); a parser-based implementation
-(tree-sitter) can be passed instead where the language has one.
-"""
-
 
 @dataclass(frozen=True)
 class CursorContext:
@@ -165,7 +158,9 @@ def block_end(
     line once the completion has been in an indented body. Inside brackets left open by
     the prefix or the completion, indentation ends nothing, and closing a bracket the
     prefix opened lowers the floor to the line that opened it (unless the code after the
-    cursor starts with that closer: the editor has it already).
+    cursor starts with that closer: the editor has it already). After a call left open on
+    the cursor line (``foo(a,|``) the answer ends with the line that closes it, unless that
+    line opens a block: what follows would be a new statement nobody asked for.
 
     ``dedent_to_suffix`` lowers the floor to the level of the code after the cursor (to
     the enclosing definition when nothing follows), so that a completion may finish the
@@ -189,7 +184,13 @@ def block_end(
         floor = min(base, level + 1 if suffix_closes else level)
     prefix_widths = [width for _, width in _open_brackets(prefix or line_before)]
     still_open = len(prefix_widths)
+    opened_on_cursor_line = len(_open_brackets(line_before))
+    statement_depth = still_open - opened_on_cursor_line if opened_on_cursor_line else -1
     depth = _depth_after(lines[0], still_open)
+    if depth <= statement_depth:
+        if not opens_block(line_before + lines[0]):
+            return len(lines[0]) + 1
+        statement_depth = -1  # the call was a block's header: its body follows
     went_deeper = cursor_indent > floor
     offset = len(lines[0]) + 1
     for line in lines[1:]:
@@ -211,6 +212,10 @@ def block_end(
             if width > floor:
                 went_deeper = True
             depth = _depth_after(line, depth)
+            if depth <= statement_depth:
+                if not opens_block(line):
+                    return offset + len(line) + 1
+                statement_depth = -1
         offset += len(line) + 1
     return None
 
@@ -505,18 +510,13 @@ def before_cache(
     raw: str,
     context: CursorContext,
     markers: Iterable[str] = (),
-    block_end_of: BlockEnd | None = None,
 ) -> str:
     """The stages that depend only on the prompt and the raw answer ("" if nothing)."""
     text = cut_at_markers(raw, markers)
     if context.kind is CompletionKind.SINGLE_LINE:
         text = first_line(text)
     else:
-        if block_end_of is not None:
-            end = block_end_of(text)
-            text = text if end is None else text[:end]
-        else:
-            text = cut_to_block(text, context.line_before, context.suffix, context.prefix)
+        text = cut_to_block(text, context.line_before, context.suffix, context.prefix)
         text = cut_at_suffix_repeat(text, context.suffix)
     text = drop_repetition(text)
     text = balance_brackets(text, context.prefix or context.line_before)

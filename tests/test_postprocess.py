@@ -92,6 +92,22 @@ def test_dedent_to_a_new_definition_ends_the_completion() -> None:
     assert end is not None and raw[:end].rstrip() == "return self.x"
 
 
+def test_a_call_left_open_on_the_cursor_line_ends_with_the_line_that_closes_it() -> None:
+    prefix = "def f(ctx):\n    value = ctx.lookup(name,\n"
+    line_before = "    value = ctx.lookup(name,"
+    raw = " default=None,\n        strict=True)\n    return value\n"
+    assert clean_completion(raw, MULTI, line_before, "", "\n", prefix=prefix) == (
+        " default=None,\n        strict=True)"
+    )
+    assert clean_completion(" None)\n    x = 1", MULTI, line_before, "", "\n", prefix=prefix) == (
+        " None)"
+    )
+    # A closing line that opens a block goes on into the block.
+    block = "    if ctx.has(name,"
+    raw = " strict=True):\n        a = 1\n        return a"
+    assert clean_completion(raw, MULTI, block, "", "\n", prefix=block) == raw
+
+
 def test_a_closer_of_a_bracket_the_prefix_opened_is_kept() -> None:
     prefix = "def f():\n    table = {\n        'a': 1,\n        "
     raw = "'b': 2,\n    }\n    return table\n\n\ndef g():\n    pass"
