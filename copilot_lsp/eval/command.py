@@ -23,12 +23,12 @@ from copilot_lsp.eval.datasets import (
     load_benchmark,
     select,
 )
+from copilot_lsp.eval.model import load_model, model_label
 from copilot_lsp.eval.oracle import OracleBackend
 from copilot_lsp.eval.runner import EvalError, RunConfig, timed_run
 from copilot_lsp.models import DEFAULT_PRESET, PRESETS, ModelError
 from copilot_lsp.prompt.budget import TokenBudget
 
-CONTEXT_WINDOW = 4096
 MAX_NEW_TOKENS = {
     "single-line": 64,
     "crossfile": 64,
@@ -135,10 +135,6 @@ def _benchmarks_and_patterns(args: argparse.Namespace) -> tuple[list[str], list[
     return named or ["humaneval"], patterns
 
 
-def model_label(model: str) -> str:
-    return model if model in (*PRESETS, "oracle") else Path(model).stem
-
-
 def load_tasks(args: argparse.Namespace) -> tuple[list[str], list[Task]]:
     benchmarks, patterns = _benchmarks_and_patterns(args)
     tasks: list[Task] = []
@@ -176,16 +172,6 @@ def make_config(args: argparse.Namespace, benchmarks: list[str]) -> RunConfig:
     )
 
 
-def _load_model(model: str, threads: int = 0) -> Backend:
-    from copilot_lsp.backends import load_backend
-    from copilot_lsp.models import resolve_model
-
-    def progress(message: str) -> None:
-        print(f"copilot-lsp eval: {message}", file=sys.stderr)
-
-    return load_backend("llamacpp", str(resolve_model(model, progress)), CONTEXT_WINDOW, threads)
-
-
 def write_outputs(out_dir: Path, summary: dict[str, Any], records: list[dict[str, Any]]) -> None:
     from copilot_lsp.eval import plots, report
 
@@ -213,7 +199,7 @@ def run_eval(args: argparse.Namespace, backend: Backend | None = None) -> int:
         elif args.oracle:
             engine = OracleBackend(tasks)
         else:
-            engine = _load_model(args.model, getattr(args, "threads", 0))
+            engine = load_model(args.model, getattr(args, "threads", 0))
         try:
             records, seconds = timed_run(
                 tasks, engine, config, out_dir, show_progress=sys.stderr.isatty()

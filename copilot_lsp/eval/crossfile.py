@@ -13,8 +13,8 @@ Each hole is asked twice, with and without cross-file context (task groups
 ``<benchmark>/context`` and ``<benchmark>/no-context``, task ids ending ``#context`` and
 ``#no-context``). Both variants go through the product's context engine over the package
 folder (:func:`task_request`); the no-context variant's engine has no snippet providers,
-so the two prompts differ only by the cross-file block. :func:`with_context` (a comment
-block on top of the prefix) remains for the CrossCodeEval sample, whose context is given.
+so the two prompts differ only by the cross-file block. The CrossCodeEval sample brings
+its own retrieved context, which goes on top of the prefix as given.
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ PACKAGES = ("click", "rich", "attr")
 """Pure-Python packages whose modules import from each other."""
 CONTEXT_CHARS = 2000
 """At most this much of the prompt's prefix budget goes to cross-file context."""
-_HEADER = "# Definitions imported from other files of this package:\n"
 
 
 @dataclass(frozen=True)
@@ -46,30 +45,6 @@ class Definition:
     """Where it is defined, relative to the package's parent folder (``click/core.py``)."""
     summary: str
     """Its signature and docstring (classes: also their methods' signatures)."""
-
-
-def with_context(prefix: str, definitions: list[Definition], budget: Budget | None = None) -> str:
-    """Prepend cross-file definitions to ``prefix`` as a comment block.
-
-    Definitions are taken in the given order (most relevant first) while they fit in
-    :data:`CONTEXT_CHARS`; the local prefix is clipped on a line boundary so that the block
-    and the prefix together fit the pipeline's prefix budget (it would otherwise clip the
-    block away).
-    """
-    blocks: list[str] = []
-    used = len(_HEADER)
-    for definition in definitions:
-        lines = [definition.path, *definition.summary.splitlines()]
-        block = "".join(f"# {line}\n" for line in lines)
-        if used + len(block) > CONTEXT_CHARS:
-            continue
-        blocks.append(block)
-        used += len(block)
-    if not blocks:
-        return prefix
-    budget = budget or Budget()
-    context = _HEADER + "".join(blocks)
-    return context + clip_prefix(prefix, budget.prefix_chars - len(context))
 
 
 def _docstring_lines(node: ast.AST, indent: str) -> list[str]:

@@ -28,6 +28,7 @@ from typing import Any
 from copilot_lsp.backends.base import Backend, BackendError, CancelToken
 from copilot_lsp.eval import sandbox
 from copilot_lsp.eval.datasets import DatasetError, Task, load_humaneval, select
+from copilot_lsp.eval.model import load_model, model_label
 from copilot_lsp.features.test_generation import TestGenerationError, generate_tests
 from copilot_lsp.models import ModelError
 
@@ -239,7 +240,6 @@ def markdown(summary: dict[str, Any]) -> str:
 
 def run(args: argparse.Namespace, backend: Backend | None = None) -> int:
     """Run the testgen evaluation with the eval command's options."""
-    from copilot_lsp.eval.command import _load_model, model_label
 
     try:
         patterns = [
@@ -253,7 +253,7 @@ def run(args: argparse.Namespace, backend: Backend | None = None) -> int:
             raise DatasetError("no task matches --tasks/--limit")
         out_dir = args.out or Path("out") / "eval" / f"{BENCHMARK}-{model_label(args.model)}"
         out_dir.mkdir(parents=True, exist_ok=True)
-        engine = backend or _load_model(args.model)
+        engine = backend or load_model(args.model)
         max_new_tokens = args.max_new_tokens or 320
         records: list[TestgenRecord] = []
         started = time.perf_counter()

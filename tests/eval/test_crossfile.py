@@ -1,4 +1,4 @@
-"""Cross-file holes, the stand-in context builder, and the CrossCodeEval sample."""
+"""Cross-file holes and the CrossCodeEval sample."""
 
 from __future__ import annotations
 
@@ -8,13 +8,10 @@ import pytest
 
 from copilot_lsp.eval import crossfile
 from copilot_lsp.eval.crossfile import (
-    CONTEXT_CHARS,
-    Definition,
     find_holes,
     imported_definitions,
     load_cceval,
     load_crossfile,
-    with_context,
 )
 from copilot_lsp.prompt.fim import Budget
 
@@ -84,18 +81,6 @@ def test_holes_follow_imported_names_and_rebuild_the_file(package: Path) -> None
         assert hole.prefix + hole.groundtruth + hole.suffix == USER
     assert holes[1].prefix.endswith("box = Box.")
     assert holes[1].names[0] == "Box"  # the name at the cursor comes first
-
-
-def test_context_block_sits_on_top_and_fits_the_budget() -> None:
-    definitions = [Definition(f"name{i}", f"pkg/m{i}.py", "def f(): ...\n" * 20) for i in range(50)]
-    prefix = "x = 1\n" * 3000
-    built = with_context(prefix, definitions)
-    assert built.startswith("# Definitions imported from other files of this package:\n# pkg/m0.py")
-    context = built[: built.index("x = 1\n")]
-    assert 0 < len(context) <= CONTEXT_CHARS
-    assert len(built) <= Budget().prefix_chars
-    assert built.endswith(prefix[-100:])
-    assert with_context("short", []) == "short"
 
 
 def test_real_packages_give_paired_tasks() -> None:
