@@ -73,7 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("examples", nargs="?", type=Path, default=Path("examples"))
     _add_model_options(demo)
 
-    # -- `copilot-lsp http` (issue 7) --
+    # -- `copilot-lsp http` --
     http = commands.add_parser("http", help="serve a small JSON API (POST /complete, ...)")
     http.add_argument("--host", default="127.0.0.1", help="default: %(default)s (loopback)")
     http.add_argument("--port", type=int, default=8765, help="0 picks a free port")

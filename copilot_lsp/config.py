@@ -49,7 +49,7 @@ class Settings:
     """Record shown/accepted/rejected events in a local file (for `copilot-lsp stats`)."""
     usage_log_text: bool = False
     """Also record the suggested text in the usage log (off: sizes and timings only)."""
-    # --- backends and decoding (issue 4) ---
+    # --- backends and decoding ---
     top_p: float = 0.95
     """Nucleus sampling mass (used when temperature > 0)."""
     top_k: int = 40

@@ -255,7 +255,7 @@ class CopilotServer(LanguageServer):
             ]
         )
 
-    # -- features of issue 7: extra prompt context, test generation ---------------------
+    # -- features: test generation ------------------------------------------------------
 
     def workspace_root(self) -> Path | None:
         try:
@@ -394,7 +394,7 @@ def create_server() -> CopilotServer:
             ls.context.add_workspace_folder(ls.workspace.root_uri)
         ls.start_model_load()
 
-    # --- context engine events (issue 5): the engine does the work ---
+    # --- context engine events: the engine does the work ---
     @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
     def on_did_save(ls: CopilotServer, params: lsp.DidSaveTextDocumentParams) -> None:
         ls.context.save(params.text_document.uri)

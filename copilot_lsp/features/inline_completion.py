@@ -42,7 +42,7 @@ class CompletionRequest:
     """All text after the cursor."""
     invoked: bool = False
     """True when the user asked explicitly; automatic triggers skip hopeless positions."""
-    # --- context engine (issue 5) ---
+    # --- context engine ---
     uri: str = ""
     """The document's URI: how the context engine finds its tree and its workspace."""
     path: str = ""

@@ -1,4 +1,4 @@
-"""Issue 7 features through the real server and the real fast model, on copies of examples/:
+"""Features through the real server and the real fast model, on copies of examples/:
 comment-to-code, inline test assertions, `copilot.generateTests`, SQL from a schema."""
 
 from __future__ import annotations
