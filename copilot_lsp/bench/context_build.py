@@ -1,6 +1,6 @@
 """How long context + prompt building takes per request, on a 50-file workspace.
 
-    python -m copilot_lsp.bench.context_build [--files 50] [--requests 300] [--model fast]
+    copilot-lsp bench context [--files 50] [--requests 300] [--model fast]
 
 The workspace is a copy of the first ``--files`` modules of an installed multi-module
 package (rich), so imports resolve as in a real project; a few files are open as editor
@@ -20,7 +20,9 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
+from copilot_lsp.bench.replay import percentile
 from copilot_lsp.context.engine import ContextEngine
 from copilot_lsp.eval.crossfile import package_dir
 from copilot_lsp.features.prompting import build_prompt, template_for, token_counter
@@ -34,7 +36,12 @@ _CLOSERS = {"(": ")", "[": "]", "{": "}"}
 
 def make_workspace(target: Path, files: int, package: str = "rich") -> list[Path]:
     source = package_dir(package)
-    modules = sorted(source.rglob("*.py"))[:files]
+    # Public top-level modules first: they import each other (private helpers and data
+    # tables such as rich/_unicode_data/ would fill a small workspace with files nobody opens).
+    modules = sorted(
+        source.rglob("*.py"),
+        key=lambda m: (m.parent != source, m.name.startswith("_"), m.as_posix()),
+    )[:files]
     copied = []
     for module in modules:
         destination = target / package / module.relative_to(source)
@@ -44,19 +51,16 @@ def make_workspace(target: Path, files: int, package: str = "rich") -> list[Path
     return copied
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def add_context_parser(bench: Any) -> None:
+    parser = bench.add_parser("context", help=__doc__.split("\n\n")[0])
     parser.add_argument("--files", type=int, default=50)
     parser.add_argument("--open", type=int, default=6, help="files open as editor tabs")
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--model", default="none", help="preset whose tokenizer counts tokens")
     parser.add_argument("--seed", type=int, default=0)
-    args = parser.parse_args(argv)
+
+
+def run_context(args: argparse.Namespace) -> int:
     rng = random.Random(args.seed)
     template, count = QWEN25_CODER, approximate_tokens
     if args.model != "none":
@@ -138,7 +142,3 @@ def main(argv: list[str] | None = None) -> int:
         f"prompt chars: mean {statistics.mean(prompt_chars):.0f}"
     )
     return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
