@@ -60,6 +60,9 @@ class Settings:
     """Beam search width (transformers backend only)."""
     time_budget: float = 0.0
     """Wall-clock seconds one suggestion may take; 0 = no limit."""
+    draft_tokens: int = 0
+    """Greedy llama.cpp decoding checks up to this many tokens guessed from the prompt in
+    one batch (prompt-lookup drafting; same answer, fewer passes); 0 = off."""
     candidates: int = 3
     """Suggestions to compute for an invoked (explicit) request, to cycle through."""
     server_url: str = "http://127.0.0.1:8000"
@@ -88,6 +91,7 @@ def generation_options(settings: Settings) -> GenerationOptions:
         repetition_penalty=settings.repetition_penalty,
         num_beams=settings.num_beams,
         time_budget_s=settings.time_budget or None,
+        draft_tokens=settings.draft_tokens,
         reuse_kv=not settings.naive_baseline,
     )
 
@@ -120,6 +124,7 @@ _RULES: dict[str, _Rule] = {
     "repetition_penalty": _Rule(float, 0.5, 2.0),
     "num_beams": _Rule(int, 1, 8),
     "time_budget": _Rule(float, 0.0, 600.0),
+    "draft_tokens": _Rule(int, 0, 64),
     "candidates": _Rule(int, 1, 10),
     "server_url": _Rule(str),
     "api_model": _Rule(str, allow_empty=True),
@@ -142,6 +147,7 @@ _ALIASES = {
     "repetitionPenalty": "repetition_penalty",
     "numBeams": "num_beams",
     "timeBudget": "time_budget",
+    "draftTokens": "draft_tokens",
     "serverUrl": "server_url",
     "apiModel": "api_model",
     "apiKeyEnv": "api_key_env",

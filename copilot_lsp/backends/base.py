@@ -36,6 +36,9 @@ class GenerationOptions:
     """Beam search width (transformers only; others decode one beam)."""
     time_budget_s: float | None = None
     """Wall-clock budget for the whole request; generation stops when it is spent."""
+    draft_tokens: int = 0
+    """Greedy decoding checks up to this many tokens guessed from the prompt in one batch
+    (prompt-lookup drafting; llama.cpp only; 0 = off). The answer does not change."""
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import llama_cpp
@@ -16,7 +17,8 @@ from copilot_lsp.backends.base import (
     GenerationOptions,
     StopCheck,
 )
-from copilot_lsp.decoding.loop import CANCELLED, decode, start_decoding
+from copilot_lsp.decoding.lookup import prompt_lookup
+from copilot_lsp.decoding.loop import CANCELLED, Speculation, decode, start_decoding
 
 _PREFILL_CHUNK = 64
 """Prompt tokens evaluated between two cancellation checks."""
@@ -145,6 +147,33 @@ class LlamaCppBackend:
         self._llm.eval([token])
         return self._last_logits()
 
+    def _forward_many(self, tokens: list[int]) -> np.ndarray:
+        """Feed ``tokens`` in one batch; the next-token logits after each (one row each)."""
+        llm = self._llm
+        n_past = llm.n_tokens
+        llm._ctx.kv_cache_seq_rm(-1, n_past, -1)
+        llm._batch.set_batch(batch=tokens, n_past=n_past, logits_all=True)
+        llm._ctx.decode(llm._batch)
+        llm.input_ids[n_past : n_past + len(tokens)] = tokens
+        llm.n_tokens += len(tokens)
+        rows = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(len(tokens), llm.n_vocab()))
+        return rows.copy()
+
+    def _discard(self, count: int) -> None:
+        llm = self._llm
+        llm.n_tokens -= count
+        llm._ctx.kv_cache_seq_rm(-1, llm.n_tokens, -1)
+
+    def _speculation(self, draft_tokens: int) -> Speculation | None:
+        if draft_tokens <= 0:
+            return None
+
+        def draft(history: Sequence[int]) -> list[int]:
+            room = self.context_window - self._llm.n_tokens - 1
+            return prompt_lookup(history, min(draft_tokens, room))
+
+        return Speculation(draft, self._forward_many, self._discard)
+
     def reset_cache(self) -> None:
         """Forget the KV cache (benchmarks compare with and without reuse)."""
         self._llm.reset()
@@ -180,6 +209,7 @@ class LlamaCppBackend:
                 sampler,
                 criteria,
                 list(tokens),
+                self._speculation(options.draft_tokens),
             )
         return decoded.generation(len(tokens), reused, started, prefilled)
 

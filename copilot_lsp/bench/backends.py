@@ -9,6 +9,8 @@ and through a direct call of the underlying library (llama-cpp-python's streamed
 - the cost of one more keystroke (the prompt grows by one character, one token generated)
   with the KV cache of the previous prompt reused, and with a cold cache;
 - the ratios ours / direct for the time to first token and the decode time per token;
+- llama.cpp: decode tokens/s with prompt-lookup drafting (``--draft-tokens``), and whether
+  its answer is the same text (batched and one-token passes round differently);
 - peak RSS of the process.
 
 Figures, not assertions: machines differ, and shared machines are noisy (the load average
@@ -54,6 +56,8 @@ class Row:
     keystroke_cold_s: float
     reused_tokens: int
     peak_rss_mb: float
+    drafted_decode_tok_s: float | None = None
+    drafted_same_text: bool | None = None
 
     @property
     def ttft_ratio(self) -> float:
@@ -77,8 +81,10 @@ def _runs(runs: int, measure: Callable[[], Any]) -> list[Any]:
     return [measure() for _ in range(runs)]
 
 
-def _ours(backend: Backend, prompt: str, new_tokens: int) -> tuple[float, float, float, int, int]:
-    """(prefill tok/s, decode tok/s, TTFT s, prompt tokens, tokens) on a cold cache."""
+def _ours(
+    backend: Backend, prompt: str, new_tokens: int, draft_tokens: int = 0
+) -> tuple[float, float, float, int, int, str]:
+    """(prefill tok/s, decode tok/s, TTFT s, prompt tokens, tokens, text), cold cache."""
     backend.reset_cache()  # type: ignore[attr-defined]
     first: list[float] = []
     started = time.perf_counter()
@@ -88,7 +94,9 @@ def _ours(backend: Backend, prompt: str, new_tokens: int) -> tuple[float, float,
             first.append(time.perf_counter())
         return False
 
-    options = GenerationOptions(max_new_tokens=new_tokens, temperature=0.0)
+    options = GenerationOptions(
+        max_new_tokens=new_tokens, temperature=0.0, draft_tokens=draft_tokens
+    )
     generation = backend.generate(prompt, options, CancelToken(), note_first)
     ended = time.perf_counter()
     ttft = (first[0] if first else ended) - started
@@ -99,6 +107,7 @@ def _ours(backend: Backend, prompt: str, new_tokens: int) -> tuple[float, float,
         ttft,
         generation.prompt_tokens,
         generation.completion_tokens,
+        generation.text,
     )
 
 
@@ -163,7 +172,12 @@ DIRECT = {"llamacpp": _direct_llamacpp, "transformers": _direct_transformers}
 
 
 def measure_one(
-    backend_name: str, model: str, new_tokens: int, repeat: int, threads: int = 0
+    backend_name: str,
+    model: str,
+    new_tokens: int,
+    repeat: int,
+    threads: int = 0,
+    draft_tokens: int = 0,
 ) -> Row:
     from copilot_lsp.model_host import ModelSpec, model_location
 
@@ -177,6 +191,9 @@ def measure_one(
     direct = _runs(repeat, lambda: DIRECT[backend_name](backend, prompt, new_tokens))
     reuse = _runs(repeat, lambda: _keystroke(backend, prompt, typed, cold=False))
     cold = _runs(repeat, lambda: _keystroke(backend, prompt, typed, cold=True))
+    drafted = []
+    if backend_name == "llamacpp" and draft_tokens > 0:
+        drafted = _runs(repeat, lambda: _ours(backend, prompt, new_tokens, draft_tokens))
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     backend.close()
     return Row(
@@ -194,6 +211,8 @@ def measure_one(
         keystroke_cold_s=min(run[0] for run in cold),
         reused_tokens=reuse[0][1],
         peak_rss_mb=peak_kb / 1024,
+        drafted_decode_tok_s=max(run[1] for run in drafted) if drafted else None,
+        drafted_same_text=drafted[0][5] == ours[0][5] if drafted else None,
     )
 
 
@@ -201,7 +220,7 @@ def table(rows: list[Row]) -> str:
     header = (
         "| backend | model | prompt tok | prefill tok/s | decode tok/s | TTFT s | direct TTFT s "
         "| TTFT ratio | direct decode tok/s | decode ratio | keystroke reuse s (reused tok) "
-        "| keystroke cold s | load s | peak RSS MB |"
+        "| keystroke cold s | load s | peak RSS MB | drafted decode tok/s (same text) |"
     )
     lines = [header, "|" + "---|" * header.count(" | ") + "---|"]
     for r in rows:
@@ -210,9 +229,15 @@ def table(rows: list[Row]) -> str:
             f"| {r.decode_tok_s:.1f} | {r.ttft_s:.2f} | {r.direct_ttft_s:.2f} "
             f"| {r.ttft_ratio:.2f} | {r.direct_decode_tok_s:.1f} | {r.decode_ratio:.2f} "
             f"| {r.keystroke_reuse_s:.3f} ({r.reused_tokens}) | {r.keystroke_cold_s:.3f} "
-            f"| {r.load_s:.1f} | {r.peak_rss_mb:.0f} |"
+            f"| {r.load_s:.1f} | {r.peak_rss_mb:.0f} | {_drafted(r)} |"
         )
     return "\n".join(lines)
+
+
+def _drafted(row: Row) -> str:
+    if row.drafted_decode_tok_s is None:
+        return "-"
+    return f"{row.drafted_decode_tok_s:.1f} ({'yes' if row.drafted_same_text else 'no'})"
 
 
 def add_backends_parser(entries: Any) -> None:
@@ -225,13 +250,18 @@ def add_backends_parser(entries: Any) -> None:
     backends.add_argument("--new-tokens", type=int, default=32)
     backends.add_argument("--repeat", type=int, default=2, help="best of N runs")
     backends.add_argument("--threads", type=int, default=0, help="CPU threads; 0 = all cores")
+    backends.add_argument(
+        "--draft-tokens", type=int, default=4, help="prompt-lookup draft length (llama.cpp)"
+    )
     backends.add_argument("--json", type=Path, help="also write the rows here")
     backends.add_argument("--one", nargs=2, metavar=("BACKEND", "MODEL"), help=argparse.SUPPRESS)
 
 
 def run_bench_backends(args: argparse.Namespace) -> int:
     if args.one:
-        row = measure_one(args.one[0], args.one[1], args.new_tokens, args.repeat, args.threads)
+        row = measure_one(
+            args.one[0], args.one[1], args.new_tokens, args.repeat, args.threads, args.draft_tokens
+        )
         print(json.dumps(asdict(row)))
         return 0
     rows: list[Row] = []
@@ -253,6 +283,8 @@ def run_bench_backends(args: argparse.Namespace) -> int:
                 str(args.repeat),
                 "--threads",
                 str(args.threads),
+                "--draft-tokens",
+                str(args.draft_tokens),
             ]
             done = subprocess.run(command, capture_output=True, text=True, check=False)
             if done.returncode != 0:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +18,17 @@ from copilot_lsp.backends.base import (
 )
 from copilot_lsp.decoding.sampling import Sampler
 from copilot_lsp.decoding.stopping import StopCriteria, cut_at_stop_text
+
+
+@dataclass(frozen=True)
+class Speculation:
+    """What an engine offers for drafted decoding (greedy only): ``draft(history)`` guesses
+    the next tokens, ``forward_many(tokens)`` feeds several tokens in one batch and returns
+    the next-token logits after each, ``discard(n)`` forgets the last n fed tokens."""
+
+    draft: Callable[[Sequence[int]], list[int]]
+    forward_many: Callable[[list[int]], np.ndarray]
+    discard: Callable[[int], None]
 
 
 @dataclass
@@ -79,18 +90,27 @@ def decode(
     sampler: Sampler,
     criteria: StopCriteria,
     history: list[int],
+    speculation: Speculation | None = None,
 ) -> Decoded:
     """Sample until a stop criterion fires.
 
     ``logits`` are the prompt's next-token logits; ``forward(token)`` feeds one token to the
     model and returns the next logits; ``token_bytes`` detokenizes one token; ``history`` is
     the prompt's ids (the repetition penalty looks at it).
+
+    With ``speculation`` and greedy decoding, each token fed comes with the drafted tokens
+    that may follow it, in one batch; a drafted token is kept while it is what greedy
+    decoding picks from the logits before it, so the answer is the same, in fewer passes.
     """
     out = bytearray()
     tokens: list[int] = []
     logprobs: list[float] = []
     text = ""
     finish: FinishReason = "length"
+    drafted: list[int] = []
+    drafted_logits: list[np.ndarray] = []
+    """Tokens fed ahead on a guess, and the logits after each, not yet checked."""
+    speculate = speculation if sampler.greedy else None
     while True:
         # Stop before spending compute when the editor cancelled or the time is up.
         if (early := criteria.before_token()) is not None:
@@ -111,7 +131,18 @@ def decode(
         if (late := criteria.after_token(text, len(tokens))) is not None:
             finish = late
             break
-        # Feed the token back to get the logits of the one after it.
-        logits = forward(token)
+        if speculate is not None and drafted:
+            if drafted[0] == token:  # a correct guess was fed already: next logits known
+                drafted.pop(0)
+                logits = drafted_logits.pop(0)
+                continue
+            speculate.discard(len(drafted))  # a wrong guess: forget it and all after it
+            drafted, drafted_logits = [], []
+        # Feed the token back (with a guess at what follows) to get the next logits.
+        if speculate is not None and (guess := speculate.draft(history)):
+            rows = speculate.forward_many([token, *guess])
+            logits, drafted, drafted_logits = rows[0], guess, list(rows[1:])
+        else:
+            logits = forward(token)
     mean = sum(logprobs) / len(logprobs) if logprobs else None
     return Decoded(cut_at_stop_text(text, criteria.options.stop_texts), finish, tokens, mean)
