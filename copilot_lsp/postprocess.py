@@ -158,9 +158,10 @@ def block_end(
     line once the completion has been in an indented body. Inside brackets left open by
     the prefix or the completion, indentation ends nothing, and closing a bracket the
     prefix opened lowers the floor to the line that opened it (unless the code after the
-    cursor starts with that closer: the editor has it already). After a call left open on
-    the cursor line (``foo(a,|``) the answer ends with the line that closes it, unless that
-    line opens a block: what follows would be a new statement nobody asked for.
+    cursor starts with that closer: the editor has it already). An answer that goes on with
+    a statement left unfinished on the cursor line (``x = Name.|``, ``foo(a,|``) ends with
+    the line that finishes it, unless that line opens a block: what follows would be a new
+    statement nobody asked for.
 
     ``dedent_to_suffix`` lowers the floor to the level of the code after the cursor (to
     the enclosing definition when nothing follows), so that a completion may finish the
@@ -184,10 +185,18 @@ def block_end(
         floor = min(base, level + 1 if suffix_closes else level)
     prefix_widths = [width for _, width in _open_brackets(prefix or line_before)]
     still_open = len(prefix_widths)
+    # A statement left unfinished on the cursor line (``x = Name.|``, ``foo(a,|``) that the
+    # answer goes on with ends at the line where the brackets opened on it close again.
+    unfinished = (
+        bool(line_before.strip())
+        and bool(lines[0].strip())
+        and not opens_block(line_before)
+        and not line_before.rstrip().endswith("\\")
+    )
     opened_on_cursor_line = len(_open_brackets(line_before))
-    statement_depth = still_open - opened_on_cursor_line if opened_on_cursor_line else -1
+    statement_depth = still_open - opened_on_cursor_line if unfinished else -1
     depth = _depth_after(lines[0], still_open)
-    if depth <= statement_depth:
+    if depth <= statement_depth and not lines[0].rstrip().endswith("\\"):
         if not opens_block(line_before + lines[0]):
             return len(lines[0]) + 1
         statement_depth = -1  # the call was a block's header: its body follows
@@ -212,7 +221,7 @@ def block_end(
             if width > floor:
                 went_deeper = True
             depth = _depth_after(line, depth)
-            if depth <= statement_depth:
+            if depth <= statement_depth and not line.rstrip().endswith("\\"):
                 if not opens_block(line):
                     return offset + len(line) + 1
                 statement_depth = -1

@@ -108,6 +108,22 @@ def test_a_call_left_open_on_the_cursor_line_ends_with_the_line_that_closes_it()
     assert clean_completion(raw, MULTI, block, "", "\n", prefix=block) == raw
 
 
+def test_an_unfinished_statement_ends_with_its_line_next_lines_stay_possible() -> None:
+    prefix = "class Log:\n    def render(self):\n        output = Table."
+    raw = "grid(padding=(0, 1))\n        if self.show_time:\n            output.add_column()"
+    assert clean_completion(raw, MULTI, "        output = Table.", "", "\n", prefix=prefix) == (
+        "grid(padding=(0, 1))"
+    )
+    # After a finished line the answer may be the next lines (it starts with a newline).
+    done = "        output = Table.grid()"
+    raw = "\n        output.add_column()\n        return output"
+    assert clean_completion(raw, MULTI, done, "", "\n", prefix=done) == raw
+    # A backslash continues the statement on the next line.
+    raw = "a + \\\n            b\n        return total"
+    end = block_end(raw, "        total = ", "\n")
+    assert end is not None and raw[:end].rstrip() == "a + \\\n            b"
+
+
 def test_a_closer_of_a_bracket_the_prefix_opened_is_kept() -> None:
     prefix = "def f():\n    table = {\n        'a': 1,\n        "
     raw = "'b': 2,\n    }\n    return table\n\n\ndef g():\n    pass"
