@@ -62,7 +62,7 @@ class Settings:
     """Wall-clock seconds one suggestion may take; 0 = no limit."""
     draft_tokens: int = 0
     """Greedy llama.cpp decoding checks up to this many tokens guessed from the prompt in
-    one batch (prompt-lookup drafting; same answer, fewer passes); 0 = off."""
+    one batch (prompt-lookup drafting; same answer up to rounding, fewer passes); 0 = off."""
     candidates: int = 3
     """Suggestions to compute for an invoked (explicit) request, to cycle through."""
     server_url: str = "http://127.0.0.1:8000"

@@ -38,7 +38,7 @@ class GenerationOptions:
     """Wall-clock budget for the whole request; generation stops when it is spent."""
     draft_tokens: int = 0
     """Greedy decoding checks up to this many tokens guessed from the prompt in one batch
-    (prompt-lookup drafting; llama.cpp only; 0 = off). The answer does not change."""
+    (prompt-lookup drafting; llama.cpp only; 0 = off); same answer up to rounding."""
 
 
 @dataclass

@@ -100,7 +100,8 @@ def decode(
 
     With ``speculation`` and greedy decoding, each token fed comes with the drafted tokens
     that may follow it, in one batch; a drafted token is kept while it is what greedy
-    decoding picks from the logits before it, so the answer is the same, in fewer passes.
+    decoding picks from the logits before it: the same answer in fewer passes, up to the
+    rounding of batched passes (which can flip a near tie).
     """
     out = bytearray()
     tokens: list[int] = []
