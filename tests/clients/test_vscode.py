@@ -1,7 +1,10 @@
 """The built VS Code extension (dist/extension.js with vscode-languageclient inside)
-activated in Node against the real server and the fast model. VS Code itself cannot run
-here: `require("vscode")` gets a small stand-in that records what the extension registers
-(editor-extension/vscode/test/e2e/); the language client, server and model are real."""
+activated in plain Node against the real server and the fast model: `require("vscode")` gets
+a small stand-in that records what the extension registers (editor-extension/vscode/test/e2e/);
+the language client, server and model are real. It is quick and checks what a real editor
+hides: the registered commands and providers, the status bar text, toggling off and on, and
+restarting the server. test_vscode_real.py drives the packaged .vsix in a real VS Code
+(code-server) and chromium instead: ghost text on screen, Tab, the saved file."""
 
 from __future__ import annotations
 
