@@ -179,3 +179,21 @@ async def test_usage_log_keeps_text_only_when_opted_in(tmp_path: Path) -> None:
     await service.complete(URI, PREFIX, SUFFIX, False, NO_WAIT)
     shown = [e for e in read_events(tmp_path / "usage.jsonl") if e["event"] == "shown"]
     assert shown[0]["text"] == "3.14 * r * r"
+
+
+async def test_a_request_during_the_model_load_is_answered_once_it_is_loaded(
+    tmp_path: Path,
+) -> None:
+    backend = ScriptedBackend("3.14 * r * r\n")
+    service, runner = service_with(backend, tmp_path)
+    runner.state = "loading"
+    older = asyncio.ensure_future(service.complete(URI, PREFIX, SUFFIX, False, NO_WAIT))
+    waiting = asyncio.ensure_future(service.complete(URI, PREFIX, SUFFIX, False, NO_WAIT))
+    await asyncio.sleep(0.2)
+    assert not waiting.done() and runner.calls == 0
+    runner.state = "ready"
+    assert (await older).source == "superseded"  # only the latest request waits
+    answer = await waiting
+    assert answer.source == "model" and answer.text == "3.14 * r * r"
+    runner.state = "failed"
+    assert (await service.complete(URI, PREFIX, SUFFIX, True, NO_WAIT)).source == "not-ready"

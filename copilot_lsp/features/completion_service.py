@@ -47,6 +47,9 @@ from copilot_lsp.usage import UsageLog
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+LOAD_POLL_SECONDS = 0.05
+"""How often a request that arrived during the model load looks whether it is done."""
+
 Source = Literal["model", "cache", "typing", "none", "superseded", "not-ready"]
 
 _TYPING_WINDOW = 6
@@ -169,6 +172,12 @@ class CompletionService:
             delay = adaptive_delay(list(document.typed_at), settings.debounce_ms / 1000)
             if delay > 0:
                 await asyncio.sleep(delay)
+            if document.sequence != sequence:
+                return self._finish(started, [], "superseded")
+        # While the model loads, the latest request waits for it: an empty answer now would
+        # leave the editor without ghost text until the next keystroke.
+        while self.model.state == "loading":
+            await asyncio.sleep(LOAD_POLL_SECONDS)
             if document.sequence != sequence:
                 return self._finish(started, [], "superseded")
         if self.model.state != "ready":
