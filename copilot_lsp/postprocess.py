@@ -190,14 +190,14 @@ def block_end(
     unfinished = (
         bool(line_before.strip())
         and bool(lines[0].strip())
-        and not opens_block(line_before)
+        and not _opens_body(line_before)
         and not line_before.rstrip().endswith("\\")
     )
     opened_on_cursor_line = len(_open_brackets(line_before))
     statement_depth = still_open - opened_on_cursor_line if unfinished else -1
     depth = _depth_after(lines[0], still_open)
     if depth <= statement_depth and not lines[0].rstrip().endswith("\\"):
-        if not opens_block(line_before + lines[0]):
+        if not _opens_body(line_before + lines[0]):
             return len(lines[0]) + 1
         statement_depth = -1  # the call was a block's header: its body follows
     went_deeper = cursor_indent > floor
@@ -222,11 +222,16 @@ def block_end(
                 went_deeper = True
             depth = _depth_after(line, depth)
             if depth <= statement_depth and not line.rstrip().endswith("\\"):
-                if not opens_block(line):
+                if not _opens_body(line):
                     return offset + len(line) + 1
                 statement_depth = -1
         offset += len(line) + 1
     return None
+
+
+def _opens_body(line: str) -> bool:
+    """A block opener other than an open bracket (``if x:``, ``{``, ``=>``): a body follows."""
+    return opens_block(line) and line.rstrip()[-1:] not in "(["
 
 
 def _depth_after(line: str, depth: int) -> int:

@@ -102,6 +102,9 @@ def test_a_call_left_open_on_the_cursor_line_ends_with_the_line_that_closes_it()
     assert clean_completion(" None)\n    x = 1", MULTI, line_before, "", "\n", prefix=prefix) == (
         " None)"
     )
+    # The cursor right after the opening bracket (an open bracket is no block opener).
+    opened = "    value = ctx.lookup("
+    assert clean_completion("name)\n    x = 1", MULTI, opened, "", "\n", prefix=opened) == "name)"
     # A closing line that opens a block goes on into the block.
     block = "    if ctx.has(name,"
     raw = " strict=True):\n        a = 1\n        return a"
