@@ -28,6 +28,6 @@ def need(condition: bool, reason: str) -> None:
 
 def need_program(name: str) -> str:
     path = shutil.which(name)
-    need(path is not None, f"`{name}` is not installed (make clients-setup installs it)")
+    need(path is not None, f"`{name}` is not installed (make clients installs it)")
     assert path is not None
     return path

@@ -1,7 +1,7 @@
 """The browser playground in Debian's chromium (driven by playwright-core) against the real
 server and the fast model. The browser half lives in
 editor-extension/playground/test/playground.e2e.mjs; this test builds nothing: it runs that
-script (after `make clients-setup`) and shows its output on failure."""
+script (after `make clients`) and shows its output on failure."""
 
 from __future__ import annotations
 
