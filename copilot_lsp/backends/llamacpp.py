@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
-from pathlib import Path
 
 import llama_cpp
 import numpy as np
@@ -24,20 +23,45 @@ _PREFILL_CHUNK = 64
 """Prompt tokens evaluated between two cancellation checks."""
 
 
-def runnable_elsewhere() -> int | None:
-    """Threads that want a CPU right now besides the caller (Linux /proc/loadavg: its
-    fourth field counts the running and runnable ones); None where it cannot be read.
+def _running_threads_of_others() -> int | None:
+    """Threads of other processes that are running or runnable now (state R in
+    /proc/PID/task/TID/stat); None where /proc cannot be read (not Linux)."""
+    own = str(os.getpid())
+    try:
+        pids = [pid for pid in os.listdir("/proc") if pid.isdigit() and pid != own]
+    except OSError:
+        return None
+    count = 0
+    for pid in pids:
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue  # the process ended meanwhile
+        for tid in tasks:
+            try:
+                with open(f"/proc/{pid}/task/{tid}/stat", "rb") as stat_file:
+                    stat = stat_file.read()
+            except OSError:
+                continue
+            state_at = stat.rfind(b")") + 2  # the command name may contain anything
+            count += stat[state_at : state_at + 1] == b"R"
+    return count
 
-    The least of three reads, a few milliseconds apart, filters out short blips.
+
+def runnable_elsewhere() -> int | None:
+    """Threads outside this process that want a CPU right now; None where it cannot be
+    read. The least of two scans, a few milliseconds apart, filters out short blips.
+
+    (The run-queue length in /proc/loadavg counted one or two threads too many on some
+    virtual machines, with nothing else running: llama.cpp then ran on half the cores.)
     """
     counts = []
-    for attempt in range(3):
-        try:
-            field = Path("/proc/loadavg").read_text().split()[3]
-            counts.append(max(0, int(field.split("/")[0]) - 1))
-        except (OSError, IndexError, ValueError):
+    for attempt in range(2):
+        count = _running_threads_of_others()
+        if count is None:
             return None
-        if attempt < 2:
+        counts.append(count)
+        if attempt == 0:
             time.sleep(0.002)
     return min(counts)
 
