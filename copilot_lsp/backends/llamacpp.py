@@ -23,9 +23,14 @@ _PREFILL_CHUNK = 64
 """Prompt tokens evaluated between two cancellation checks."""
 
 
+BACKGROUND_NICE = 10
+"""Processes at this niceness or above get a tenth of a core against ours: not counted."""
+
+
 def _running_threads_of_others() -> int | None:
     """Threads of other processes that are running or runnable now (state R in
-    /proc/PID/task/TID/stat); None where /proc cannot be read (not Linux)."""
+    /proc/PID/task/TID/stat), niced background work aside; None where /proc cannot be
+    read (not Linux)."""
     own = str(os.getpid())
     try:
         pids = [pid for pid in os.listdir("/proc") if pid.isdigit() and pid != own]
@@ -43,8 +48,11 @@ def _running_threads_of_others() -> int | None:
                     stat = stat_file.read()
             except OSError:
                 continue
-            state_at = stat.rfind(b")") + 2  # the command name may contain anything
-            count += stat[state_at : state_at + 1] == b"R"
+            # Fields after the command name (which may contain anything): state first,
+            # nice 17th. Niced work (the eval's sandboxed tests run at nice 10) yields its
+            # core to us, so it does not count.
+            fields = stat[stat.rfind(b")") + 2 :].split()
+            count += fields[0] == b"R" and int(fields[16]) < BACKGROUND_NICE
     return count
 
 

@@ -25,6 +25,20 @@ def test_a_busy_process_elsewhere_is_counted() -> None:
     assert busy is not None and busy >= 2
 
 
+def test_niced_background_work_is_not_counted() -> None:
+    spin = "import os; os.nice(10)\nwhile True: pass"
+    spinners = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(2)]
+    try:
+        time.sleep(0.3)
+        busy = runnable_elsewhere()
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
+    # Other jobs on a shared machine may run meanwhile, but not both spinners unnoticed.
+    assert busy is not None and busy < 2
+
+
 def test_the_cores_nobody_else_wants() -> None:
     assert threads_for_now(2, 0) == 2
     assert threads_for_now(2, 1) == 1
