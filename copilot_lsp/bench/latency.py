@@ -381,10 +381,14 @@ def print_table(summaries: list[dict[str, Any]], comparison: dict[str, Any]) -> 
             f"{summary['matched_chars']:>7} {summary['cold_start_s']:>6.1f} "
             f"{summary['peak_rss_mb'] or 0:>7.0f}"
         )
+
+    def ratio(value: float | None) -> str:
+        return "n/a (timeouts)" if value is None else f"{value}x"
+
     for preset, figures in comparison.items():
         print(
-            f"{preset}: p50 {figures['p50_speedup']}x, p90 {figures['p90_speedup']}x faster than "
-            f"the baseline; matched chars {figures['matched_chars']} vs "
+            f"{preset}: p50 {ratio(figures['p50_speedup'])}, p90 {ratio(figures['p90_speedup'])} "
+            f"faster than the baseline; matched chars {figures['matched_chars']} vs "
             f"{figures['matched_chars_baseline']}"
         )
 
