@@ -13,28 +13,26 @@ from copilot_lsp.backends.llamacpp import runnable_elsewhere, threads_for_now
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="reads /proc")
 
 
-def test_a_busy_process_elsewhere_is_counted() -> None:
-    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(2)]
+def runnable_while_spinning(nice: int) -> int | None:
+    """runnable_elsewhere() while two busy-looping processes at ``nice`` run."""
+    spin = f"import os; os.nice({nice})\nwhile True: pass"
+    spinners = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(2)]
     try:
         time.sleep(0.3)
-        busy = runnable_elsewhere()
+        return runnable_elsewhere()
     finally:
         for spinner in spinners:
             spinner.kill()
             spinner.wait()
+
+
+def test_a_busy_process_elsewhere_is_counted() -> None:
+    busy = runnable_while_spinning(nice=0)
     assert busy is not None and busy >= 2
 
 
 def test_niced_background_work_is_not_counted() -> None:
-    spin = "import os; os.nice(10)\nwhile True: pass"
-    spinners = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(2)]
-    try:
-        time.sleep(0.3)
-        busy = runnable_elsewhere()
-    finally:
-        for spinner in spinners:
-            spinner.kill()
-            spinner.wait()
+    busy = runnable_while_spinning(nice=10)
     # Other jobs on a shared machine may run meanwhile, but not both spinners unnoticed.
     assert busy is not None and busy < 2
 
