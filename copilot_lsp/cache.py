@@ -131,6 +131,8 @@ class Forwarded:
     suggestion_id: str
     text: str
     """What is left of the suggestion after what the user typed or accepted."""
+    shown: Shown
+    """The suggestion it comes from."""
 
 
 _CLOSERS = ")]}\"'`"
@@ -158,7 +160,7 @@ class TypingThrough:
         for entry in self._shown.get(uri, []):
             rest = forward(entry, prefix, suffix)
             if rest is not None:
-                return Forwarded(entry.suggestion_id, rest)
+                return Forwarded(entry.suggestion_id, rest, entry)
         return None
 
 

@@ -102,7 +102,8 @@ class CopilotServer(LanguageServer):
         """Set for network listeners with a token: clients must initialize with it."""
         self.counters: Counter[str] = Counter()
         """Request outcomes for copilot/status: requests, answered, empty, cancelled (status
-        adds modelCalls, fromCache and typingThrough from the completion service)."""
+        adds modelCalls, precomputeCalls, fromCache and typingThrough from the completion
+        service)."""
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         if not report_protocol_error(self.protocol, error):
@@ -174,6 +175,7 @@ class CopilotServer(LanguageServer):
             "counters": {
                 **self.counters,
                 "modelCalls": self.completions.model_calls,
+                "precomputeCalls": self.completions.precompute_calls,
                 "fromCache": self.completions.counts.get("cache", 0),
                 "typingThrough": self.completions.counts.get("typing", 0),
             },

@@ -123,17 +123,54 @@ def test_adaptive_delay_follows_typing_speed() -> None:
     assert adaptive_delay([0.0, 0.05], 0.0) == 0.0  # switched off
 
 
-async def test_precompute_makes_the_next_request_after_accept_a_cache_hit(tmp_path: Path) -> None:
+async def test_precompute_has_the_next_line_ready_when_the_user_starts_it(
+    tmp_path: Path,
+) -> None:
     backend = ScriptedBackend("3.14 * r * r\n")
     service, runner = service_with(backend, tmp_path)
     settings = dataclasses.replace(NO_WAIT, precompute=True)
-    shown = await service.complete(URI, PREFIX, SUFFIX, False, settings)
+    shown = await service.complete(URI, PREFIX, SUFFIX, False, settings, "python")
     assert service._precompute is not None
     await service._precompute
+    assert runner.calls == 2 and service.model_calls == 1 and service.precompute_calls == 1
+    # The user types the suggestion through, presses Enter (Python dedents after
+    # `return`) and starts the next line: answered at once, and no new precompute.
+    typing = await service.complete(URI, PREFIX + "3.14 * r", SUFFIX, False, settings, "python")
+    assert typing.source == "typing"
+    assert service._precompute is None or service._precompute.done()
+    next_line = PREFIX + shown.text + "\n"
+    assert backend.prompts[-1].endswith("<|fim_middle|>") and next_line in backend.prompts[-1]
+    started = await service.complete(URI, next_line + "3.1", SUFFIX, False, settings, "python")
+    assert started.source == "typing" and started.text == "4 * r * r"
     assert runner.calls == 2
-    after_accept = await service.complete(URI, PREFIX + shown.text, SUFFIX, False, settings)
-    assert after_accept.source in ("cache", "none")
-    assert len(backend.prompts) == 2  # the precomputed generation was reused
+    # Right after Enter the same prompt is a cache hit.
+    at_enter = await service.complete(URI, next_line, SUFFIX, False, settings, "python")
+    assert at_enter.source == "cache" and len(backend.prompts) == 2
+
+
+async def test_typing_through_a_precomputed_line_precomputes_the_one_after(
+    tmp_path: Path,
+) -> None:
+    backend = ScriptedBackend("total += 1\n")
+    service, runner = service_with(backend, tmp_path)
+    settings = dataclasses.replace(NO_WAIT, precompute=True)
+    prefix, suffix = "def f():\n    total = 0\n    ", "\n"
+    await service.complete(URI, prefix, suffix, False, settings, "python")
+    await service._precompute
+    second = prefix + "total += 1\n    "
+    typed = await service.complete(URI, second + "tot", suffix, False, settings, "python")
+    assert typed.source == "typing" and typed.text == "al += 1"
+    assert service._precompute is not None
+    await service._precompute
+    assert runner.calls == 3
+    assert (second + "total += 1\n    ") in backend.prompts[-1]
+
+
+async def test_precompute_is_off_for_the_naive_baseline(tmp_path: Path) -> None:
+    service, runner = service_with(ScriptedBackend("3.14 * r * r\n"), tmp_path)
+    settings = dataclasses.replace(NO_WAIT, precompute=True, naive_baseline=True)
+    await service.complete(URI, PREFIX, SUFFIX, False, settings)
+    assert service._precompute is None and runner.calls == 1
 
 
 async def test_a_real_request_cancels_a_running_precompute(tmp_path: Path) -> None:

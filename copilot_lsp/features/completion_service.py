@@ -9,8 +9,10 @@ For each request, in order:
 3. automatic triggers wait a short, adaptive delay (about one and a half keystroke
    intervals of the user's recent typing, at most ``debounceMs``); invoked ones never wait;
 4. the model runs through the generation cache (a repeated prompt costs nothing);
-5. optionally, once a suggestion is shown, the one for the state after accepting it is
-   computed in idle time, so that Tab-Tab is a cache hit; any real request cancels it.
+5. once a suggestion is shown, the one for the next line (the state after accepting it
+   and pressing Enter) is computed in idle time and kept for typing-through, so the next
+   line's ghost text is there as soon as the user starts it; a request that needs the
+   model cancels it (``precompute``).
 
 Every answer is logged to the local usage log (source, latency, sizes; no text unless
 opted in), as are the accept/reject signals the editor sends back.
@@ -42,6 +44,7 @@ from copilot_lsp.features.inline_completion import (
     complete,
     split_line,
 )
+from copilot_lsp.features.next_line import after_enter
 from copilot_lsp.postprocess import after_cache
 from copilot_lsp.usage import UsageLog
 
@@ -57,7 +60,7 @@ _TYPING_WINDOW = 6
 _BURST_SECONDS = 1.0
 """Intervals longer than this are pauses, not typing."""
 _PRECOMPUTE_IDLE_SECONDS = 0.05
-"""How long precompute waits for the editor to go quiet before using the model."""
+"""How long the next line's precompute waits for the editor to go quiet."""
 
 
 class ModelRunner(Protocol):
@@ -94,6 +97,8 @@ class _Document:
     typed_at: deque[float] = field(default_factory=lambda: deque(maxlen=_TYPING_WINDOW))
     pending: str | None = None
     """The id of the suggestion shown last and neither accepted nor rejected yet."""
+    precomputed: str | None = None
+    """The id of the suggestion whose next line was precomputed last."""
 
 
 def adaptive_delay(times: list[float], longest: float) -> float:
@@ -133,7 +138,9 @@ class CompletionService:
         self.counts: dict[str, int] = {}
         """Requests per answer source since start."""
         self.model_calls = 0
-        """Generations that ran on the model (cache hits excluded)."""
+        """Generations that ran on the model for a request (cache hits excluded)."""
+        self.precompute_calls = 0
+        """Generations that ran on the model to precompute a next line."""
 
     # --- the request ---------------------------------------------------------------------
 
@@ -149,7 +156,6 @@ class CompletionService:
         started = self.clock()
         if settings.naive_baseline:
             settings = dataclasses.replace(settings, cache=False, typing_through=False)
-        self._stop_precompute()
         document = self._documents.setdefault(uri, _Document())
         document.sequence += 1
         sequence = document.sequence
@@ -166,6 +172,7 @@ class CompletionService:
                 )
                 document.pending = forwarded.suggestion_id
                 self._log(uri, result, invoked, language)
+                self._precompute_next_line(uri, document, forwarded.shown, settings, language)
                 return result
 
         if not invoked:
@@ -183,6 +190,7 @@ class CompletionService:
         if self.model.state != "ready":
             return self._finish(started, [], "not-ready")
 
+        self._stop_precompute()  # the model thread is needed now
         if document.running is not None and not document.running.done():
             document.running.cancel()  # superseded: stops its generation between tokens
         task = asyncio.ensure_future(
@@ -209,12 +217,10 @@ class CompletionService:
             source: Source = "cache" if from_cache else "model"
             result = self._finish(started, suggestions, source, completion)
             suggestion = suggestions[0]
-            self.typing.remember(
-                uri, Shown(suggestion.suggestion_id, prefix, suffix, suggestion.text)
-            )
+            shown = Shown(suggestion.suggestion_id, prefix, suffix, suggestion.text)
+            self.typing.remember(uri, shown)
             document.pending = suggestion.suggestion_id
-            if settings.precompute and settings.cache:
-                self._start_precompute(uri, prefix + suggestion.text, suffix, settings, language)
+            self._precompute_next_line(uri, document, shown, settings, language)
         self._log(uri, result, invoked, language)
         return result
 
@@ -226,6 +232,7 @@ class CompletionService:
         invoked: bool,
         settings: Settings,
         language: str,
+        precompute: bool = False,
     ) -> Callable[[Backend, CancelToken], tuple[CompletionResult, bool]]:
         """The model-thread job: the completion, and whether the cache answered it."""
         request = CompletionRequest(
@@ -247,6 +254,9 @@ class CompletionService:
                 caching or backend, request, options, cancel, budget=budget, candidates=candidates
             )
             from_cache = caching is not None and caching.misses == 0
+            if precompute:
+                self.precompute_calls += not from_cache
+                return result, from_cache
             if not from_cache:
                 self.model_calls += 1
             if result.generation is not None and not from_cache:
@@ -278,15 +288,32 @@ class CompletionService:
 
     # --- precompute ----------------------------------------------------------------------
 
-    def _start_precompute(
-        self, uri: str, prefix: str, suffix: str, settings: Settings, language: str
+    def _precompute_next_line(
+        self, uri: str, document: _Document, shown: Shown, settings: Settings, language: str
     ) -> None:
+        """Compute, in idle time, the suggestion for the line after ``shown`` and keep it for
+        typing-through (and in the cache, for a request right after Enter)."""
+        if not (settings.precompute and settings.cache and settings.typing_through):
+            return
+        if document.precomputed == shown.suggestion_id:
+            return
+        prefix = after_enter(shown.prefix, shown.text, shown.suffix, language)
+        if prefix is None:
+            return
+        document.precomputed = shown.suggestion_id
+        suffix = shown.suffix
+
         async def precompute() -> None:
             await asyncio.sleep(_PRECOMPUTE_IDLE_SECONDS)
             if self.model.state != "ready":
                 return
-            await self.model.run(self._work(uri, prefix, suffix, False, settings, language))
+            work = self._work(uri, prefix, suffix, False, settings, language, precompute=True)
+            completion, _ = await self.model.run(work)
+            if completion.text and uri in self._documents:
+                next_id = uuid.uuid4().hex[:16]
+                self.typing.remember(uri, Shown(next_id, prefix, suffix, completion.text))
 
+        self._stop_precompute()
         self._precompute = asyncio.ensure_future(precompute())
         self._precompute.add_done_callback(_log_failure)
 

@@ -118,7 +118,11 @@ def build_prompt(
     if engine is not None and budget.context_tokens > 0:
         # The smallest window the prompt will have: snippets inside it are redundant.
         smallest = fit_window(
-            prefix, suffix, *budget.window_tokens(budget.context_tokens), cached_count
+            prefix,
+            suffix,
+            *budget.window_tokens(budget.context_tokens),
+            cached_count,
+            budget.anchor_lines,
         )
         snippets = engine.snippets(
             uri,
@@ -132,6 +136,6 @@ def build_prompt(
         if snippets:
             context_tokens = cached_count(context_text(template, snippets, file))
     prefix_cap, suffix_cap = budget.window_tokens(context_tokens + fixed)
-    window = fit_window(prefix, suffix, prefix_cap, suffix_cap, cached_count)
+    window = fit_window(prefix, suffix, prefix_cap, suffix_cap, cached_count, budget.anchor_lines)
     text = render_prompt(template, window.prefix, window.suffix, snippets, file)
     return BuiltPrompt(text, window, tuple(snippets), context_tokens, time.perf_counter() - started)

@@ -2,6 +2,9 @@
 
 The local window is grown line by line from the cursor outward, one prefix line and one
 suffix line in turn (as llm-ls does), so that both sides keep the code nearest the cursor.
+While the user types, its first line can be held in place (``anchor_lines``): a window
+that slides by one line per keystroke would make the backend evaluate the whole prompt
+again, since its KV cache only keeps the unchanged start of the last one.
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ class TokenBudget:
     context_share: float = 0.25
     """At most this share of the prompt goes to cross-file snippets; what they leave
     unused goes to the local window."""
+    anchor_lines: int = 0
+    """When the window does not reach the top of the file, start it at a line number that
+    is a multiple of this (0: start it wherever the budget ends)."""
 
     def __post_init__(self) -> None:
         if self.prompt_tokens < 64:
@@ -37,6 +43,8 @@ class TokenBudget:
             value = getattr(self, name)
             if not 0.0 <= value < 1.0:
                 raise ValueError(f"{name} must be in [0, 1), got {value}")
+        if self.anchor_lines < 0:
+            raise ValueError("anchor_lines must not be negative")
 
     @property
     def context_tokens(self) -> int:
@@ -86,13 +94,31 @@ class Window:
     suffix_tokens: int
 
 
+def anchored(taken: int, cursor_line: int, anchor: int) -> int:
+    """How many of the ``taken`` lines above the cursor line to keep so that the window
+    starts at a line number that is a multiple of ``anchor``: the start then moves once
+    every ``anchor`` lines instead of on every keystroke. A window that reaches the top of
+    the file, or that holds fewer than two anchors of lines, stays as it is."""
+    first = cursor_line - taken
+    if anchor <= 1 or first <= 0 or taken < 2 * anchor:
+        return taken
+    return cursor_line - -(-first // anchor) * anchor
+
+
 def fit_window(
-    prefix: str, suffix: str, prefix_cap: int, suffix_cap: int, count: CountTokens
+    prefix: str,
+    suffix: str,
+    prefix_cap: int,
+    suffix_cap: int,
+    count: CountTokens,
+    anchor_lines: int = 0,
 ) -> Window:
     """The text around the cursor that fits, taken a line at a time from each side in turn.
 
     The cursor line's two halves are always kept. A side whose next line does not fit
     (or that has no more lines) stops; the other side then may use what it left unused.
+    With ``anchor_lines``, a few more lines above are left out so that the window starts
+    at a multiple of it (see :func:`anchored`).
     """
     total = prefix_cap + suffix_cap
     head, above = _lines_above(prefix, total)
@@ -123,6 +149,11 @@ def fit_window(
                     suffix_open = False
             else:
                 suffix_open = False
+    if anchor_lines and taken_above:
+        kept = anchored(taken_above, prefix.count("\n"), anchor_lines)
+        dropped = above[len(above) - taken_above : len(above) - kept]
+        used_prefix -= sum(count(line + "\n") for line in dropped)
+        taken_above = kept
     kept_above = above[len(above) - taken_above :] if taken_above else []
     kept_prefix = "".join(line + "\n" for line in kept_above) + head
     kept_suffix = tail + "".join("\n" + line for line in below[:taken_below])

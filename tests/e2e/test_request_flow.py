@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
 from pathlib import Path
@@ -31,12 +32,23 @@ AUTOMATIC = lsp.InlineCompletionTriggerKind.Automatic
 async def flow_client(lsp_client: LanguageClient):
     await lsp_client.initialize_session(
         lsp.InitializeParams(
-            capabilities=capabilities(), initialization_options={"model": "fast", "threads": 1}
+            capabilities=capabilities(),
+            initialization_options={"model": "fast", "threads": 1, "precompute": True},
         )
     )
     assert (await wait_until_settled(lsp_client))["state"] == "ready"
     yield
     await lsp_client.shutdown_session()
+
+
+async def idle(client: LanguageClient) -> dict:
+    """Status once no generation (precompute included) is queued or running."""
+    for _ in range(600):
+        await asyncio.sleep(0.2)  # a precompute waits a moment before it starts
+        current = await status(client)
+        if current["generationsInFlight"] == 0:
+            return current
+    raise TimeoutError("generations still running after 2 minutes")
 
 
 def insert(client: LanguageClient, uri: str, version: int, line: int, column: int, text: str):
@@ -97,3 +109,41 @@ async def test_accept_without_an_id_is_a_clear_error(flow_client: LanguageClient
                 lsp.ExecuteCommandParams(command="copilot.accepted", arguments=arguments)
             )
     assert (await status(flow_client))["state"] == "ready"
+
+
+async def test_the_next_line_is_ready_when_the_user_gets_there(
+    flow_client: LanguageClient,
+) -> None:
+    """After a suggestion, the server computes the next line's in idle time: the request
+    after Enter and the typing that follows need no model call."""
+    uri = "untitled:next_line.py"
+    head = "def mean(values):\n    total = "
+    tail = "\n    return total / len(values)\n"
+    open_document(flow_client, uri, head + tail)
+    before = (await idle(flow_client))["counters"]
+    first = await flow_client.text_document_inline_completion_async(
+        ask(uri, 1, 12, trigger=AUTOMATIC)
+    )
+    assert isinstance(first, lsp.InlineCompletionList) and first.items
+    text = first.items[0].insert_text
+    assert isinstance(text, str) and "\n" not in text, text
+    counters = (await idle(flow_client))["counters"]
+    assert counters["precomputeCalls"] == before["precomputeCalls"] + 1
+
+    # The user types the suggestion and presses Enter (the editor indents the new line).
+    insert(flow_client, uri, 2, 1, 12, text + "\n    ")
+    at_enter = await flow_client.text_document_inline_completion_async(
+        ask(uri, 2, 4, trigger=AUTOMATIC)
+    )
+    assert isinstance(at_enter, lsp.InlineCompletionList) and at_enter.items
+    next_text = at_enter.items[0].insert_text
+    assert isinstance(next_text, str) and len(next_text) >= 3, next_text
+    insert(flow_client, uri, 3, 2, 4, next_text[:2])
+    typed = await flow_client.text_document_inline_completion_async(
+        ask(uri, 2, 6, trigger=AUTOMATIC)
+    )
+    assert typed.items and typed.items[0].insert_text == next_text[2:]
+    after = (await status(flow_client))["counters"]
+    assert after["modelCalls"] == before["modelCalls"] + 1, "the later answers needed no model"
+    assert after["fromCache"] == before["fromCache"] + 1
+    assert after["typingThrough"] == before["typingThrough"] + 1

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from copilot_lsp.prompt.budget import TokenBudget, approximate_tokens, fit_window
+from copilot_lsp.prompt.budget import TokenBudget, anchored, approximate_tokens, fit_window
 
 
 def words(text: str) -> int:
@@ -50,3 +50,36 @@ def test_budget_shares() -> None:
     assert budget.window_tokens(300) == (560, 140)
     with pytest.raises(ValueError):
         TokenBudget(context_share=1.5)
+
+
+def test_an_anchored_window_keeps_its_first_line_while_the_user_types() -> None:
+    """A window that slid with every keystroke would cost a full prompt evaluation."""
+    lines = [f"line {number}" for number in range(400)]
+    starts = set()
+    for cursor_line in range(300, 340):
+        prefix = "\n".join(lines[:cursor_line]) + "\nx = "
+        for typed in ("", "a", "ab + c"):
+            window = fit_window(prefix + typed, "\n", 300, 10, approximate_tokens, 32)
+            first = window.prefix.split("\n", 1)[0]
+            starts.add(first)
+            assert int(first.split()[1]) % 32 == 0
+            assert window.prefix_tokens + window.suffix_tokens <= 310
+    assert len(starts) <= 3  # 40 lines typed: the start moved at most twice
+    unanchored = {
+        fit_window("\n".join(lines[:n]) + "\nx = ", "\n", 300, 10, approximate_tokens).prefix[:9]
+        for n in range(300, 340)
+    }
+    assert len(unanchored) > 30
+
+
+def test_anchoring_leaves_a_window_that_reaches_the_top_as_it_is() -> None:
+    prefix = "".join(f"line {number}\n" for number in range(50)) + "x = "
+    window = fit_window(prefix, "\n", 10_000, 100, approximate_tokens, 32)
+    assert window.prefix == prefix
+
+
+def test_anchored_keeps_lines_down_to_the_next_multiple() -> None:
+    assert anchored(taken=100, cursor_line=250, anchor=32) == 250 - 160
+    assert anchored(taken=100, cursor_line=100, anchor=32) == 100  # reaches line 0
+    assert anchored(taken=40, cursor_line=250, anchor=32) == 40  # too short to anchor
+    assert anchored(taken=100, cursor_line=250, anchor=0) == 100
