@@ -42,7 +42,7 @@ class Settings:
     debounce_ms: int = 150
     """Longest server-side wait before an automatic request runs (adapts to typing speed;
     0 = none). Invoked requests never wait."""
-    precompute: bool = False
+    precompute: bool = True
     """After a suggestion is shown, compute the next one in idle time (Tab-Tab is then
     instant); costs CPU while idle."""
     usage_log: bool = True

@@ -71,6 +71,7 @@ class ModelHost:
         self.in_flight = 0
         """Generations submitted to the model thread and not finished yet."""
         self._active: dict[int, CancelToken] = {}
+        self._closing = False
 
     def _load(self, spec: ModelSpec, report: Callable[[str], None]) -> None:
         started = time.perf_counter()
@@ -105,7 +106,7 @@ class ModelHost:
 
     async def run(self, work: Callable[[Backend, CancelToken], T]) -> T:
         """Run ``work`` on the model thread; cancelling the caller stops the generation."""
-        cancel = CancelToken()
+        cancel = CancelToken(finish_prompt=self._nothing_else_waits)
 
         def on_model_thread() -> T:
             try:
@@ -129,10 +130,14 @@ class ModelHost:
             cancel.cancel()
             raise
 
+    def _nothing_else_waits(self) -> bool:
+        return not self._closing and self.in_flight <= 1
+
     def close(self) -> None:
         """Stop every generation and free the model once the model thread is idle (freeing
         it under a running generation crashed the process at shutdown)."""
         with self._lock:
+            self._closing = True
             for token in self._active.values():
                 token.cancel()
         self._executor.shutdown(wait=True, cancel_futures=True)

@@ -60,6 +60,11 @@ class CancelToken:
     """Set by the server when the editor cancels; engines check it between tokens."""
 
     _event: threading.Event = field(default_factory=threading.Event)
+    finish_prompt: Callable[[], bool] | None = None
+    """While this says True, a cancelled generation still evaluates the rest of its prompt
+    (and then stops): the editor's next request shares most of it, and a large prompt
+    cancelled a chunk at a time would never get into the KV cache. The model host says
+    True while no other job waits for the model."""
 
     def cancel(self) -> None:
         self._event.set()
@@ -67,6 +72,13 @@ class CancelToken:
     @property
     def cancelled(self) -> bool:
         return self._event.is_set()
+
+    @property
+    def prompt_cancelled(self) -> bool:
+        """Whether prompt evaluation should stop now."""
+        if not self._event.is_set():
+            return False
+        return self.finish_prompt is None or not self.finish_prompt()
 
     def wait(self, timeout: float) -> bool:
         """Block up to ``timeout`` seconds; True once cancelled."""

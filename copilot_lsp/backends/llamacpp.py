@@ -19,7 +19,7 @@ from copilot_lsp.backends.base import (
 from copilot_lsp.decoding.lookup import prompt_lookup
 from copilot_lsp.decoding.loop import CANCELLED, Speculation, decode, start_decoding
 
-_PREFILL_CHUNK = 64
+_PREFILL_CHUNK = 32
 """Prompt tokens evaluated between two cancellation checks."""
 
 
@@ -146,10 +146,10 @@ class LlamaCppBackend:
             llm.reset()
             reuse = 0
         for start in range(llm.n_tokens, len(tokens), _PREFILL_CHUNK):
-            if cancel.cancelled:
+            if cancel.prompt_cancelled:
                 return reuse, False
             llm.eval(tokens[start : start + _PREFILL_CHUNK])
-        return reuse, True
+        return reuse, not cancel.cancelled
 
     def _pick_threads(self) -> None:
         if not self._auto_threads:

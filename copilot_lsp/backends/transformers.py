@@ -200,10 +200,10 @@ class TransformersBackend:
             del self._cached_ids[reuse:]
         logits = None
         for start in range(reuse, len(tokens), _PREFILL_CHUNK):
-            if cancel.cancelled:
+            if cancel.prompt_cancelled:
                 return reuse, None
             logits = self._forward(tokens[start : start + _PREFILL_CHUNK])
-        return reuse, logits
+        return reuse, None if cancel.cancelled else logits
 
     def generate(
         self,

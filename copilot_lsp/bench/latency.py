@@ -139,8 +139,11 @@ async def _drain(stream: asyncio.StreamReader | None, keep: list[str]) -> None:
 class Replay:
     """One server process and the editor that types into it."""
 
-    def __init__(self, preset: str, mode: str, patience: float) -> None:
+    def __init__(
+        self, preset: str, mode: str, patience: float, settings: dict[str, Any] | None = None
+    ) -> None:
         self.preset, self.mode, self.patience = preset, mode, patience
+        self.settings = settings or {}
         self.client = BenchClient()
         self.log: list[str] = []
         self.session: Session | None = None
@@ -152,7 +155,7 @@ class Replay:
         began = time.perf_counter()
         await self.client.start_io(sys.executable, "-m", "copilot_lsp", "serve")
         self._drain = asyncio.ensure_future(_drain(self.client._server.stderr, self.log))
-        options = {"model": self.preset, "naiveBaseline": self.mode == BASELINE}
+        options = {**self.settings, "model": self.preset, "naiveBaseline": self.mode == BASELINE}
         await self.client.initialize_async(
             lsp.InitializeParams(
                 capabilities=lsp.ClientCapabilities(
@@ -299,8 +302,15 @@ def _suggestion(result: Any, document: Document, cursor: int) -> str:
     return insert[len(already) :] if insert.startswith(already) else ""
 
 
-async def run_session(preset: str, mode: str, tasks: list[Task], seed: int, patience: float):
-    replay = Replay(preset, mode, patience)
+async def run_session(
+    preset: str,
+    mode: str,
+    tasks: list[Task],
+    seed: int,
+    patience: float,
+    settings: dict[str, Any] | None = None,
+) -> Session:
+    replay = Replay(preset, mode, patience, settings)
     await replay.start()
     assert replay.session is not None
     print(f"{preset}/{mode}: ready after {replay.session.cold_start_s:.1f} s", file=sys.stderr)
@@ -404,7 +414,9 @@ async def _bench(args: argparse.Namespace) -> int:
     sessions = []
     for preset in args.preset or ["quality", "fast"]:
         for mode in modes:
-            sessions.append(await run_session(preset, mode, tasks, args.seed, args.patience))
+            sessions.append(
+                await run_session(preset, mode, tasks, args.seed, args.patience, args.setting)
+            )
     summaries = [session.summary() for session in sessions]
     comparison = compare(summaries)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -418,6 +430,7 @@ async def _bench(args: argparse.Namespace) -> int:
         },
         "seed": args.seed,
         "patience_s": args.patience,
+        "settings": args.setting,
         "tasks": [{"name": task.name, "chars": len(task.body)} for task in tasks],
         "summaries": summaries,
         "comparison": comparison,
@@ -440,6 +453,21 @@ async def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _setting(text: str) -> dict[str, Any]:
+    name, separator, value = text.partition("=")
+    if not separator or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    try:
+        return {name: json.loads(value)}
+    except json.JSONDecodeError:
+        return {name: value}  # a bare string such as a model path
+
+
+class _MergeSettings(argparse.Action):
+    def __call__(self, parser: Any, namespace: Any, values: Any, option: Any = None) -> None:
+        setattr(namespace, self.dest, {**getattr(namespace, self.dest), **values})
+
+
 def add_latency_parser(bench: Any) -> None:
     parser = bench.add_parser(
         "latency", help="replay human typing through the real server and measure latency"
@@ -459,6 +487,14 @@ def add_latency_parser(bench: Any) -> None:
         help="seconds a person waits at a pause before the request counts as too slow",
     )
     parser.add_argument("--no-baseline", action="store_true", help="skip the naive baseline")
+    parser.add_argument(
+        "--setting",
+        type=_setting,
+        action=_MergeSettings,
+        default={},
+        metavar="NAME=JSON",
+        help="a server setting for every run, e.g. precompute=false or threads=1 (repeatable)",
+    )
     parser.add_argument("--out", type=Path, default=Path("bench-results"))
 
 

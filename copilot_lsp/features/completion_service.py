@@ -59,6 +59,8 @@ _TYPING_WINDOW = 6
 """Recent automatic requests per document that the adaptive debounce looks at."""
 _BURST_SECONDS = 1.0
 """Intervals longer than this are pauses, not typing."""
+PRECOMPUTE_MAX_TOKENS = 48
+"""A precomputed next line is one line: it rarely needs more tokens."""
 _PRECOMPUTE_IDLE_SECONDS = 0.05
 """How long the next line's precompute waits for the editor to go quiet."""
 
@@ -239,12 +241,18 @@ class CompletionService:
             prefix=prefix,
             suffix=suffix,
             invoked=invoked,
+            one_line=precompute,
             uri=uri,
             path=self.context.display_path(uri) if self.context is not None else "",
             language_id=language,
             context=self.context,
         )
         options = generation_options(settings)
+        if precompute:
+            # Also a cache key of its own: the request right after Enter may want a block.
+            options = dataclasses.replace(
+                options, max_new_tokens=min(options.max_new_tokens, PRECOMPUTE_MAX_TOKENS)
+            )
         candidates = settings.candidates if invoked else 1
 
         def work(backend: Backend, cancel: CancelToken) -> tuple[CompletionResult, bool]:

@@ -44,6 +44,9 @@ class CompletionRequest:
     """All text after the cursor."""
     invoked: bool = False
     """True when the user asked explicitly; automatic triggers skip hopeless positions."""
+    one_line: bool = False
+    """At most one line, wherever the cursor is (a precomputed next line: one line is
+    ready sooner, and the next one is precomputed when the user gets there)."""
     # --- context engine ---
     uri: str = ""
     """The document's URI: how the context engine finds its tree and its workspace."""
@@ -105,8 +108,10 @@ def complete(
             return CompletionResult("", kind, "", None, time.perf_counter() - started)
         kind = CompletionKind.SINGLE_LINE
     # Comment-to-code: a comment or docstring asking for code gets a whole block.
-    code_request = describes_code(request.prefix, request.suffix)
-    if code_request is not None:
+    code_request = None if request.one_line else describes_code(request.prefix, request.suffix)
+    if request.one_line:
+        kind = CompletionKind.SINGLE_LINE
+    elif code_request is not None:
         kind = CompletionKind.MULTI_LINE
         options = dataclasses.replace(
             options, max_new_tokens=max(options.max_new_tokens, code_request.min_new_tokens)

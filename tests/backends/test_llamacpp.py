@@ -73,6 +73,24 @@ def test_a_cancel_before_the_start_does_no_decoding(backend: LlamaCppBackend) ->
     assert (generation.finish_reason, generation.completion_tokens) == ("cancelled", 0)
 
 
+@pytest.mark.parametrize("finish_prompt", [False, True])
+def test_a_cancelled_request_evaluates_its_prompt_only_when_allowed(
+    backend: LlamaCppBackend, finish_prompt: bool
+) -> None:
+    """While nothing else waits for the model, a cancelled request still puts its prompt
+    into the KV cache (several chunks long here), for the editor's next request."""
+    long_prompt = QWEN25_CODER.render(PREFIX * 12, "\n")
+    cancel = CancelToken(finish_prompt=lambda: finish_prompt)
+    cancel.cancel()
+    backend.reset_cache()
+    cancelled = backend.generate(long_prompt, GREEDY, cancel)
+    assert (cancelled.finish_reason, cancelled.completion_tokens) == ("cancelled", 0)
+    assert cancelled.prompt_tokens > 3 * 64
+    next_request = backend.generate(long_prompt, GREEDY, CancelToken())
+    expected = cancelled.prompt_tokens - 1 if finish_prompt else 0
+    assert next_request.reused_prompt_tokens == expected
+
+
 def test_the_time_budget_ends_generation(backend: LlamaCppBackend) -> None:
     options = GenerationOptions(max_new_tokens=200, time_budget_s=1e-3)
     generation = backend.generate("def long_story():\n", options, CancelToken())
