@@ -11,6 +11,7 @@ import pytest
 from copilot_lsp.config import Settings
 from copilot_lsp.features import completion_service
 from copilot_lsp.features.completion_service import CompletionService, adaptive_delay
+from copilot_lsp.prompt.budget import approximate_tokens
 from copilot_lsp.usage import UsageLog, read_events
 from tests.fakes import BlockingBackend, ScriptedBackend, ThreadRunner
 
@@ -235,3 +236,15 @@ async def test_a_request_during_the_model_load_is_answered_once_it_is_loaded(
     assert answer.source == "model" and answer.text == "3.14 * r * r"
     runner.state = "failed"
     assert (await service.complete(URI, PREFIX, SUFFIX, True, NO_WAIT)).source == "not-ready"
+
+
+async def test_typing_requests_get_their_own_smaller_prompt_budget(tmp_path: Path) -> None:
+    backend = ScriptedBackend("x\n")
+    service, _ = service_with(backend, tmp_path)
+    prefix = "".join(f"value_{number} = {number}\n" for number in range(2000)) + "x = "
+    settings = dataclasses.replace(NO_WAIT, typing_prompt_tokens=256, prompt_tokens=1024)
+    await service.complete(URI, prefix, SUFFIX, False, settings)
+    await service.complete(URI, prefix, SUFFIX, True, settings)
+    typing, invoked = (approximate_tokens(prompt) for prompt in backend.prompts)
+    assert 200 < typing <= 256 + 16
+    assert 800 < invoked <= 1024 + 16

@@ -257,7 +257,13 @@ class CompletionService:
 
         def work(backend: Backend, cancel: CancelToken) -> tuple[CompletionResult, bool]:
             caching = CachingBackend(backend, self.cache) if settings.cache else None
-            budget = DEFAULT_BUDGET if invoked else AUTOMATIC_BUDGET
+            budget = (
+                dataclasses.replace(DEFAULT_BUDGET, prompt_tokens=settings.prompt_tokens)
+                if invoked
+                else dataclasses.replace(
+                    AUTOMATIC_BUDGET, prompt_tokens=settings.typing_prompt_tokens
+                )
+            )
             result = complete(
                 caching or backend, request, options, cancel, budget=budget, candidates=candidates
             )

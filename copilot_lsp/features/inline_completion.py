@@ -28,12 +28,13 @@ from copilot_lsp.prompt.templates import FimTemplate
 from copilot_lsp.syntax import CompletionKind, analyze_text, language_of
 
 DEFAULT_BUDGET = TokenBudget()
-AUTOMATIC_BUDGET = TokenBudget(suffix_share=0.06, anchor_lines=32)
+AUTOMATIC_BUDGET = TokenBudget(prompt_tokens=1024, suffix_share=0.06, anchor_lines=32)
 """While typing, the suffix is evaluated anew on every request (the KV cache can only keep
-what comes before the cursor), so automatic requests take ~100 tokens of it (~400 chars):
+what comes before the cursor), so automatic requests give it 6% of the window (~55 tokens):
 `bench latency` measured 233 of 358 prompt tokens re-evaluated per request with a full one.
 The window's first line moves once every 32 lines: in a file longer than the window, a
-window that slid with every keystroke made each request evaluate the whole prompt again."""
+window that slid with every keystroke made each request evaluate the whole prompt again.
+The server replaces ``prompt_tokens`` with the ``typingPromptTokens`` setting."""
 
 
 @dataclass(frozen=True)
