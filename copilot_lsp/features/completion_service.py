@@ -101,6 +101,9 @@ class _Document:
     """The id of the suggestion shown last and neither accepted nor rejected yet."""
     precomputed: str | None = None
     """The id of the suggestion whose next line was precomputed last."""
+    window_start: int | None = None
+    """The line the last automatic prompt's window started on (kept while it fits, so
+    the KV cache keeps serving the start of the prompt)."""
 
 
 def adaptive_delay(times: list[float], longest: float) -> float:
@@ -246,6 +249,7 @@ class CompletionService:
             path=self.context.display_path(uri) if self.context is not None else "",
             language_id=language,
             context=self.context,
+            window_start=self._documents.get(uri, _Document()).window_start,
         )
         options = generation_options(settings)
         if precompute:
@@ -267,6 +271,8 @@ class CompletionService:
             result = complete(
                 caching or backend, request, options, cancel, budget=budget, candidates=candidates
             )
+            if result.window_start is not None and uri in self._documents:
+                self._documents[uri].window_start = result.window_start
             from_cache = caching is not None and caching.misses == 0
             if precompute:
                 self.precompute_calls += not from_cache

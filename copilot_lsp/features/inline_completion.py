@@ -57,6 +57,9 @@ class CompletionRequest:
     """LSP language id; the path's extension decides when empty."""
     context: ContextEngine | None = None
     """Cross-file context source; None means the local window only."""
+    window_start: int | None = None
+    """The line the last prompt's window in this document started on: an anchored budget
+    keeps it while it fits (see :func:`copilot_lsp.prompt.budget.anchored`)."""
 
 
 @dataclass
@@ -74,6 +77,8 @@ class CompletionResult:
     """Cross-file snippets the prompt held, in prompt order."""
     prompt_seconds: float = 0.0
     """Time spent on analysis, context and prompt building."""
+    window_start: int | None = None
+    """The line the prompt's window started on (anchored budgets only)."""
 
 
 def split_line(prefix: str, suffix: str) -> tuple[str, str]:
@@ -134,6 +139,7 @@ def complete(
         request.uri,
         request.path,
         language,
+        request.window_start,
     )
     prompt = built.text
     prompt_seconds = time.perf_counter() - started
@@ -181,6 +187,7 @@ def complete(
         ranked,
         built.snippets,
         prompt_seconds,
+        built.window.first_line,
     )
 
 

@@ -102,7 +102,10 @@ def build_prompt(
     uri: str = "",
     path: str = "",
     language: str | None = None,
+    keep_from: int | None = None,
 ) -> BuiltPrompt:
+    """``keep_from``: the line the last window in this document started on (kept while the
+    budget reaches it, for budgets with ``anchor_lines``)."""
     started = time.perf_counter()
     cached_count = lru_cache(maxsize=4096)(count)
     spec = LANGUAGES.get(language or "")
@@ -123,6 +126,7 @@ def build_prompt(
             *budget.window_tokens(budget.context_tokens),
             cached_count,
             budget.anchor_lines,
+            keep_from,
         )
         snippets = engine.snippets(
             uri,
@@ -136,6 +140,8 @@ def build_prompt(
         if snippets:
             context_tokens = cached_count(context_text(template, snippets, file))
     prefix_cap, suffix_cap = budget.window_tokens(context_tokens + fixed)
-    window = fit_window(prefix, suffix, prefix_cap, suffix_cap, cached_count, budget.anchor_lines)
+    window = fit_window(
+        prefix, suffix, prefix_cap, suffix_cap, cached_count, budget.anchor_lines, keep_from
+    )
     text = render_prompt(template, window.prefix, window.suffix, snippets, file)
     return BuiltPrompt(text, window, tuple(snippets), context_tokens, time.perf_counter() - started)

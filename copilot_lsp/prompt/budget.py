@@ -92,16 +92,22 @@ class Window:
     suffix: str
     prefix_tokens: int
     suffix_tokens: int
+    first_line: int | None = None
+    """The file's line number the window starts on (known when it was anchored)."""
 
 
-def anchored(taken: int, cursor_line: int, anchor: int) -> int:
+def anchored(taken: int, cursor_line: int, anchor: int, keep_from: int | None = None) -> int:
     """How many of the ``taken`` lines above the cursor line to keep so that the window
-    starts at a line number that is a multiple of ``anchor``: the start then moves once
-    every ``anchor`` lines instead of on every keystroke. A window that reaches the top of
-    the file, or that holds fewer than two anchors of lines, stays as it is."""
+    starts at a line number that is a multiple of ``anchor``, or at ``keep_from`` (where
+    the last window in this file started) while the budget still reaches back to it: the
+    start then moves only when it must, by at least ``anchor`` lines, instead of on every
+    keystroke. A window that reaches the top of the file, or that holds fewer than two
+    anchors of lines, stays as it is."""
     first = cursor_line - taken
     if anchor <= 1 or first <= 0 or taken < 2 * anchor:
         return taken
+    if keep_from is not None and first <= keep_from < cursor_line:
+        return cursor_line - keep_from
     return cursor_line - -(-first // anchor) * anchor
 
 
@@ -112,13 +118,14 @@ def fit_window(
     suffix_cap: int,
     count: CountTokens,
     anchor_lines: int = 0,
+    keep_from: int | None = None,
 ) -> Window:
     """The text around the cursor that fits, taken a line at a time from each side in turn.
 
     The cursor line's two halves are always kept. A side whose next line does not fit
     (or that has no more lines) stops; the other side then may use what it left unused.
     With ``anchor_lines``, a few more lines above are left out so that the window starts
-    at a multiple of it (see :func:`anchored`).
+    at a multiple of it or at ``keep_from`` (see :func:`anchored`).
     """
     total = prefix_cap + suffix_cap
     head, above = _lines_above(prefix, total)
@@ -149,12 +156,15 @@ def fit_window(
                     suffix_open = False
             else:
                 suffix_open = False
-    if anchor_lines and taken_above:
-        kept = anchored(taken_above, prefix.count("\n"), anchor_lines)
+    first_line = None
+    if anchor_lines:
+        cursor_line = prefix.count("\n")
+        kept = anchored(taken_above, cursor_line, anchor_lines, keep_from)
         dropped = above[len(above) - taken_above : len(above) - kept]
         used_prefix -= sum(count(line + "\n") for line in dropped)
         taken_above = kept
+        first_line = cursor_line - kept
     kept_above = above[len(above) - taken_above :] if taken_above else []
     kept_prefix = "".join(line + "\n" for line in kept_above) + head
     kept_suffix = tail + "".join("\n" + line for line in below[:taken_below])
-    return Window(kept_prefix, kept_suffix, used_prefix, used_suffix)
+    return Window(kept_prefix, kept_suffix, used_prefix, used_suffix, first_line)

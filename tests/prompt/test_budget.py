@@ -55,15 +55,18 @@ def test_budget_shares() -> None:
 def test_an_anchored_window_keeps_its_first_line_while_the_user_types() -> None:
     """A window that slid with every keystroke would cost a full prompt evaluation."""
     lines = [f"line {number}" for number in range(400)]
-    starts = set()
+    starts = []
+    keep_from = None
     for cursor_line in range(300, 340):
         prefix = "\n".join(lines[:cursor_line]) + "\nx = "
         for typed in ("", "a", "ab + c"):
-            window = fit_window(prefix + typed, "\n", 300, 10, approximate_tokens, 32)
+            window = fit_window(prefix + typed, "\n", 300, 10, approximate_tokens, 32, keep_from)
             first = window.prefix.split("\n", 1)[0]
-            starts.add(first)
-            assert int(first.split()[1]) % 32 == 0
+            assert first == f"line {window.first_line}" and window.first_line % 32 == 0
             assert window.prefix_tokens + window.suffix_tokens <= 310
+            if not starts or starts[-1] != first:
+                starts.append(first)
+            keep_from = window.first_line
     assert len(starts) <= 3  # 40 lines typed: the start moved at most twice
     unanchored = {
         fit_window("\n".join(lines[:n]) + "\nx = ", "\n", 300, 10, approximate_tokens).prefix[:9]
@@ -83,3 +86,12 @@ def test_anchored_keeps_lines_down_to_the_next_multiple() -> None:
     assert anchored(taken=100, cursor_line=100, anchor=32) == 100  # reaches line 0
     assert anchored(taken=40, cursor_line=250, anchor=32) == 40  # too short to anchor
     assert anchored(taken=100, cursor_line=250, anchor=0) == 100
+
+
+def test_a_kept_start_does_not_flip_back_and_forth_at_an_anchor_line() -> None:
+    # Typing changes how far back the budget reaches: line 65, then line 64.
+    assert anchored(taken=100, cursor_line=165, anchor=32) == 165 - 96
+    assert anchored(taken=101, cursor_line=165, anchor=32) == 165 - 64
+    assert anchored(taken=101, cursor_line=165, anchor=32, keep_from=96) == 165 - 96
+    # Once the budget no longer reaches the kept line, the start moves on.
+    assert anchored(taken=100, cursor_line=165, anchor=32, keep_from=64) == 165 - 96
