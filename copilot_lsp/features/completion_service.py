@@ -240,6 +240,7 @@ class CompletionService:
         precompute: bool = False,
     ) -> Callable[[Backend, CancelToken], tuple[CompletionResult, bool]]:
         """The model-thread job: the completion, and whether the cache answered it."""
+        document = self._documents.get(uri)
         request = CompletionRequest(
             prefix=prefix,
             suffix=suffix,
@@ -249,7 +250,7 @@ class CompletionService:
             path=self.context.display_path(uri) if self.context is not None else "",
             language_id=language,
             context=self.context,
-            window_start=self._documents.get(uri, _Document()).window_start,
+            window_start=document.window_start if document is not None else None,
         )
         options = generation_options(settings)
         if precompute:
@@ -271,8 +272,8 @@ class CompletionService:
             result = complete(
                 caching or backend, request, options, cancel, budget=budget, candidates=candidates
             )
-            if result.window_start is not None and uri in self._documents:
-                self._documents[uri].window_start = result.window_start
+            if result.window_start is not None and document is not None:
+                document.window_start = result.window_start
             from_cache = caching is not None and caching.misses == 0
             if precompute:
                 self.precompute_calls += not from_cache
