@@ -156,23 +156,27 @@ class TypingThrough:
     def clear(self) -> None:
         self._shown.clear()
 
-    def lookup(self, uri: str, prefix: str, suffix: str) -> Forwarded | None:
+    def lookup(
+        self, uri: str, prefix: str, suffix: str, same_state: bool = True
+    ) -> Forwarded | None:
+        """``same_state``: also answer the very state a suggestion was made for (nothing
+        typed yet), as after Enter on a line whose suggestion was precomputed."""
         for entry in self._shown.get(uri, []):
-            rest = forward(entry, prefix, suffix)
+            rest = forward(entry, prefix, suffix, same_state)
             if rest is not None:
                 return Forwarded(entry.suggestion_id, rest, entry)
         return None
 
 
-def forward(shown: Shown, prefix: str, suffix: str) -> str | None:
+def forward(shown: Shown, prefix: str, suffix: str, same_state: bool = False) -> str | None:
     """The rest of ``shown`` for the editor state (prefix, suffix), or None when that state
-    is not ``shown``'s state plus a typed start of it.
+    is not ``shown``'s state plus a typed start of it (or, with ``same_state``, its state).
 
     The suffix must be the same, except for closing brackets or quotes the editor
     auto-inserted while the user typed (they sit right of the cursor; post-processing
     after the cache removes them from the rest).
     """
-    if len(prefix) <= len(shown.prefix) or not prefix.startswith(shown.prefix):
+    if len(prefix) < len(shown.prefix) + (not same_state) or not prefix.startswith(shown.prefix):
         return None
     typed = prefix[len(shown.prefix) :]
     if not shown.text.startswith(typed) or len(typed) >= len(shown.text):

@@ -81,6 +81,11 @@ def test_forward(prefix: str, suffix: str, rest: str | None) -> None:
     assert forward(SHOWN, prefix, suffix) == rest
 
 
+def test_forward_in_the_same_state_only_when_asked() -> None:
+    assert forward(SHOWN, "x = ", "\n", same_state=True) == "compute(a, b)"
+    assert forward(SHOWN, "x = ", "\nother\n", same_state=True) is None
+
+
 def test_typing_through_remembers_per_document() -> None:
     typing = TypingThrough()
     typing.remember("file:///a.py", SHOWN)

@@ -144,10 +144,13 @@ async def test_precompute_has_the_next_line_ready_when_the_user_starts_it(
     started = await service.complete(URI, next_line + "3.1", SUFFIX, False, settings, "python")
     assert started.source == "typing" and started.text == "4 * r * r"
     assert runner.calls == 2
-    # Right after Enter the request may want a block: the same prompt, asked anew (the
-    # KV cache of a real backend holds it).
+    # Right after Enter, before any key, the precomputed line is the answer too.
     at_enter = await service.complete(URI, next_line, SUFFIX, False, settings, "python")
-    assert at_enter.source == "model" and backend.prompts[-1] == backend.prompts[1]
+    assert at_enter.source == "typing" and at_enter.text == "3.14 * r * r"
+    assert runner.calls == 2
+    # An invoked request there asks for alternatives: the model runs.
+    invoked = await service.complete(URI, next_line, SUFFIX, True, settings, "python")
+    assert invoked.source == "model" and runner.calls == 3
 
 
 async def test_typing_through_a_precomputed_line_precomputes_the_one_after(

@@ -167,7 +167,12 @@ class CompletionService:
         if not invoked:
             document.typed_at.append(started)
 
-        forwarded = self.typing.lookup(uri, prefix, suffix) if settings.typing_through else None
+        # An invoked request in the very state of a shown suggestion asks for alternatives.
+        forwarded = (
+            self.typing.lookup(uri, prefix, suffix, same_state=not invoked)
+            if settings.typing_through
+            else None
+        )
         self._settle_pending(uri, document, forwarded.suggestion_id if forwarded else None)
         if forwarded is not None:
             text = after_cache(forwarded.text, split_line(prefix, suffix)[1])
