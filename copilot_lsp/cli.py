@@ -156,6 +156,7 @@ def _serve(args: argparse.Namespace) -> int:
     finally:
         # The client went away (stdin closed) or asked to exit: stop the generation that
         # may still run and free the model before the interpreter tears down.
+        server.completions.shutdown()
         server.model.close()
     return 0
 

@@ -106,6 +106,8 @@ class ModelHost:
 
     async def run(self, work: Callable[[Backend, CancelToken], T]) -> T:
         """Run ``work`` on the model thread; cancelling the caller stops the generation."""
+        if self._closing:
+            raise BackendError("the model was shut down")
         cancel = CancelToken(finish_prompt=self._nothing_else_waits)
 
         def on_model_thread() -> T:

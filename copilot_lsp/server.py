@@ -453,6 +453,7 @@ def create_server() -> CopilotServer:
 
     @server.feature(lsp.SHUTDOWN)
     def on_shutdown(ls: CopilotServer, params: Any) -> None:
+        ls.completions.shutdown()
         ls.model.close()
 
     return server

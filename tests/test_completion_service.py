@@ -171,6 +171,14 @@ async def test_typing_through_a_precomputed_line_precomputes_the_one_after(
     assert (second + "total += 1\n    ") in backend.prompts[-1]
 
 
+async def test_no_precompute_after_shutdown(tmp_path: Path) -> None:
+    service, runner = service_with(ScriptedBackend("3.14 * r * r\n"), tmp_path)
+    service.shutdown()
+    settings = dataclasses.replace(NO_WAIT, precompute=True)
+    await service.complete(URI, PREFIX, SUFFIX, False, settings)
+    assert service._precompute is None and runner.calls == 1
+
+
 async def test_precompute_is_off_for_the_naive_baseline(tmp_path: Path) -> None:
     service, runner = service_with(ScriptedBackend("3.14 * r * r\n"), tmp_path)
     settings = dataclasses.replace(NO_WAIT, precompute=True, naive_baseline=True)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from copilot_lsp.backends.base import CancelToken
+import pytest
+
+from copilot_lsp.backends.base import BackendError, CancelToken
 from copilot_lsp.model_host import ModelHost
 
 
@@ -43,3 +45,10 @@ def test_closing_stops_prompts_at_once() -> None:
     assert not token.prompt_cancelled
     host.close()
     assert token.prompt_cancelled
+
+
+async def test_no_job_starts_after_close() -> None:
+    host = ModelHost()
+    host.close()
+    with pytest.raises(BackendError, match="shut down"):
+        await host.run(lambda backend, cancel: "late")

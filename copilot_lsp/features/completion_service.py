@@ -146,6 +146,7 @@ class CompletionService:
         """Generations that ran on the model for a request (cache hits excluded)."""
         self.precompute_calls = 0
         """Generations that ran on the model to precompute a next line."""
+        self._closed = False
 
     # --- the request ---------------------------------------------------------------------
 
@@ -319,7 +320,7 @@ class CompletionService:
     ) -> None:
         """Compute, in idle time, the suggestion for the line after ``shown`` and keep it for
         typing-through (and in the cache, for a request right after Enter)."""
-        if not (settings.precompute and settings.cache and settings.typing_through):
+        if self._closed or not (settings.precompute and settings.cache and settings.typing_through):
             return
         if document.precomputed == shown.suggestion_id:
             return
@@ -378,6 +379,11 @@ class CompletionService:
         """Forget cached answers (the model or its settings changed)."""
         self.cache.clear()
         self.typing.clear()
+
+    def shutdown(self) -> None:
+        """No more precomputing: the model is about to be freed."""
+        self._closed = True
+        self._stop_precompute()
 
     def _log(self, uri: str, result: ServiceResult, invoked: bool, language: str) -> None:
         fields: dict[str, Any] = {
