@@ -157,7 +157,7 @@ class TypingThrough:
         self._shown.clear()
 
     def lookup(
-        self, uri: str, prefix: str, suffix: str, same_state: bool = True
+        self, uri: str, prefix: str, suffix: str, same_state: bool = False
     ) -> Forwarded | None:
         """``same_state``: also answer the very state a suggestion was made for (nothing
         typed yet), as after Enter on a line whose suggestion was precomputed."""
