@@ -12,6 +12,7 @@ import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
+import { CHROMIUM_ARGS } from "../../chromium-args.mjs";
 
 const python = process.env.PYTHON ?? "python3";
 const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
@@ -51,15 +52,7 @@ try {
     executablePath,
     headless: true,
     viewport: { width: 1100, height: 640 },
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-      "--disable-quic",
-    ],
+    args: CHROMIUM_ARGS,
   });
   const page = context.pages()[0] ?? (await context.newPage());
   page.on("pageerror", (error) => console.error("page error:", error.message));

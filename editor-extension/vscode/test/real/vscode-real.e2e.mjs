@@ -13,6 +13,7 @@ import { mkdtemp, mkdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { chromium } from "playwright-core";
+import { CHROMIUM_ARGS } from "../../../chromium-args.mjs";
 
 const url = process.env.URL;
 const path = process.env.PATH_ON_DISK;
@@ -60,15 +61,7 @@ try {
     executablePath,
     headless: true,
     viewport: { width: 1280, height: 800 },
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-      "--disable-quic",
-    ],
+    args: CHROMIUM_ARGS,
   });
   const page = context.pages()[0] ?? (await context.newPage());
   page.on("pageerror", (error) => console.error("page error:", error.message));
