@@ -128,11 +128,14 @@ class Shown:
 
 @dataclass(frozen=True)
 class Forwarded:
-    suggestion_id: str
     text: str
     """What is left of the suggestion after what the user typed or accepted."""
     shown: Shown
     """The suggestion it comes from."""
+
+    @property
+    def suggestion_id(self) -> str:
+        return self.shown.suggestion_id
 
 
 _CLOSERS = ")]}\"'`"
@@ -164,7 +167,7 @@ class TypingThrough:
         for entry in self._shown.get(uri, []):
             rest = forward(entry, prefix, suffix, same_state)
             if rest is not None:
-                return Forwarded(entry.suggestion_id, rest, entry)
+                return Forwarded(rest, entry)
         return None
 
 

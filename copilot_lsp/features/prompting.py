@@ -116,6 +116,8 @@ def build_prompt(
         repo=engine.repo_name(uri) if engine is not None else "",
     )
     fixed = cached_count(header(template, file)) + 8  # header and markers
+    # Counted once for both windows below: the prefix may be a whole large file.
+    cursor_line = prefix.count("\n") if budget.anchor_lines else None
     snippets: list[Snippet] = []
     context_tokens = 0
     if engine is not None and budget.context_tokens > 0:
@@ -127,6 +129,7 @@ def build_prompt(
             cached_count,
             budget.anchor_lines,
             keep_from,
+            cursor_line,
         )
         snippets = engine.snippets(
             uri,
@@ -141,7 +144,14 @@ def build_prompt(
             context_tokens = cached_count(context_text(template, snippets, file))
     prefix_cap, suffix_cap = budget.window_tokens(context_tokens + fixed)
     window = fit_window(
-        prefix, suffix, prefix_cap, suffix_cap, cached_count, budget.anchor_lines, keep_from
+        prefix,
+        suffix,
+        prefix_cap,
+        suffix_cap,
+        cached_count,
+        budget.anchor_lines,
+        keep_from,
+        cursor_line,
     )
     text = render_prompt(template, window.prefix, window.suffix, snippets, file)
     return BuiltPrompt(text, window, tuple(snippets), context_tokens, time.perf_counter() - started)

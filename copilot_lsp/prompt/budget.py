@@ -119,13 +119,15 @@ def fit_window(
     count: CountTokens,
     anchor_lines: int = 0,
     keep_from: int | None = None,
+    cursor_line: int | None = None,
 ) -> Window:
     """The text around the cursor that fits, taken a line at a time from each side in turn.
 
     The cursor line's two halves are always kept. A side whose next line does not fit
     (or that has no more lines) stops; the other side then may use what it left unused.
     With ``anchor_lines``, a few more lines above are left out so that the window starts
-    at a multiple of it or at ``keep_from`` (see :func:`anchored`).
+    at a multiple of it or at ``keep_from`` (see :func:`anchored`); ``cursor_line`` (the
+    number of line breaks in ``prefix``) saves counting them again.
     """
     total = prefix_cap + suffix_cap
     head, above = _lines_above(prefix, total)
@@ -158,7 +160,8 @@ def fit_window(
                 suffix_open = False
     first_line = None
     if anchor_lines:
-        cursor_line = prefix.count("\n")
+        if cursor_line is None:
+            cursor_line = prefix.count("\n")
         kept = anchored(taken_above, cursor_line, anchor_lines, keep_from)
         dropped = above[len(above) - taken_above : len(above) - kept]
         used_prefix -= sum(count(line + "\n") for line in dropped)
