@@ -259,3 +259,66 @@ async def test_typing_requests_get_their_own_smaller_prompt_budget(tmp_path: Pat
     typing, invoked = (approximate_tokens(prompt) for prompt in backend.prompts)
     assert 200 < typing <= 256 + 16
     assert 800 < invoked <= 1024 + 16
+
+
+async def test_a_cancelled_typing_request_finishes_and_answers_by_typing_through(
+    tmp_path: Path,
+) -> None:
+    backend = BlockingBackend("3.14 * r * r\n")
+    service, runner = service_with(backend, tmp_path)
+    older = asyncio.ensure_future(service.complete(URI, PREFIX, SUFFIX, False, NO_WAIT))
+    await asyncio.to_thread(backend.started.wait, 5)
+    older.cancel()  # the editor's cancel at the next keystroke
+    with pytest.raises(asyncio.CancelledError):
+        await older
+    backend.release.set()
+    while service._documents[URI].running is not None:
+        await asyncio.sleep(0.01)
+    assert not backend.cancelled, "the generation ran to its end"
+    later = await service.complete(URI, PREFIX + "3.1", SUFFIX, False, NO_WAIT)
+    assert later.source == "typing" and later.text == "4 * r * r"
+    assert runner.calls == 1
+
+
+async def test_a_typing_request_waits_for_the_generation_of_its_earlier_state(
+    tmp_path: Path,
+) -> None:
+    backend = BlockingBackend("3.14 * r * r\n")
+    service, runner = service_with(backend, tmp_path)
+    older = asyncio.ensure_future(service.complete(URI, PREFIX, SUFFIX, False, NO_WAIT))
+    await asyncio.to_thread(backend.started.wait, 5)
+    newer = asyncio.ensure_future(service.complete(URI, PREFIX + "3.", SUFFIX, False, NO_WAIT))
+    await asyncio.sleep(0.05)
+    backend.release.set()
+    assert (await older).source == "superseded"
+    answer = await newer
+    assert answer.source == "typing" and answer.text == "14 * r * r"
+    assert runner.calls == 1 and not backend.cancelled
+
+
+async def test_a_request_that_typed_something_else_runs_the_model_after_the_wait(
+    tmp_path: Path,
+) -> None:
+    backend = BlockingBackend("3.14 * r * r\n")
+    service, runner = service_with(backend, tmp_path)
+    older = asyncio.ensure_future(service.complete(URI, PREFIX, SUFFIX, False, NO_WAIT))
+    await asyncio.to_thread(backend.started.wait, 5)
+    newer = asyncio.ensure_future(service.complete(URI, PREFIX + "r", SUFFIX, False, NO_WAIT))
+    await asyncio.sleep(0.05)
+    backend.release.set()
+    assert (await older).source == "superseded"
+    assert (await newer).source == "model" and runner.calls == 2
+
+
+async def test_a_request_elsewhere_in_the_document_cancels_the_running_generation(
+    tmp_path: Path,
+) -> None:
+    backend = BlockingBackend("3.14 * r * r\n")
+    service, _ = service_with(backend, tmp_path)
+    older = asyncio.ensure_future(service.complete(URI, PREFIX, SUFFIX, False, NO_WAIT))
+    await asyncio.to_thread(backend.started.wait, 5)
+    elsewhere = asyncio.ensure_future(service.complete(URI, "x = ", "\n", False, NO_WAIT))
+    assert (await older).source == "superseded"
+    assert await asyncio.to_thread(backend.saw_cancel.wait, 5)
+    backend.release.set()
+    assert (await elsewhere).source == "model"

@@ -14,6 +14,11 @@ For each request, in order:
    line's ghost text is there as soon as the user starts it; a request that needs the
    model cancels it (``precompute``).
 
+An automatic request's generation runs to its end even when the editor cancels the
+request (it does so at the next keystroke) and its suggestion is kept for typing-through;
+a newer request whose state only typed on from it waits for it rather than starting over:
+the characters typed meanwhile are often the start of its suggestion.
+
 Every answer is logged to the local usage log (source, latency, sizes; no text unless
 opted in), as are the accept/reject signals the editor sends back.
 """
@@ -33,7 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeVar
 
 from copilot_lsp.backends.base import Backend, CancelToken
-from copilot_lsp.cache import CachingBackend, GenerationCache, Shown, TypingThrough
+from copilot_lsp.cache import CachingBackend, Forwarded, GenerationCache, Shown, TypingThrough
 from copilot_lsp.config import Settings, generation_options
 from copilot_lsp.context.engine import ContextEngine
 from copilot_lsp.features.inline_completion import (
@@ -63,6 +68,9 @@ PRECOMPUTE_MAX_TOKENS = 48
 """A precomputed next line is one line: it rarely needs more tokens."""
 _PRECOMPUTE_IDLE_SECONDS = 0.05
 """How long the next line's precompute waits for the editor to go quiet."""
+ADOPT_MAX_TYPED = 80
+"""A running generation is worth waiting for while the user typed at most this many
+characters since its state."""
 
 
 class ModelRunner(Protocol):
@@ -91,11 +99,30 @@ class ServiceResult:
         return self.suggestions[0].text if self.suggestions else ""
 
 
+@dataclass(frozen=True)
+class _Running:
+    """The generation running for a document and the editor state it is for."""
+
+    task: asyncio.Task[tuple[CompletionResult, bool, list[Suggestion]]]
+    prefix: str
+    suffix: str
+
+    def leads_to(self, prefix: str, suffix: str) -> bool:
+        """Whether ``(prefix, suffix)`` is this state plus a few typed characters, so that
+        this generation's suggestion may answer it by typing-through."""
+        typed = len(prefix) - len(self.prefix)
+        return (
+            0 < typed <= ADOPT_MAX_TYPED
+            and prefix.startswith(self.prefix)
+            and (suffix.endswith(self.suffix))
+        )
+
+
 @dataclass
 class _Document:
     sequence: int = 0
     """Increments per request; a request that is no longer the newest gives up."""
-    running: asyncio.Task[Any] | None = None
+    running: _Running | None = None
     typed_at: deque[float] = field(default_factory=lambda: deque(maxlen=_TYPING_WINDOW))
     pending: str | None = None
     """The id of the suggestion shown last and neither accepted nor rejected yet."""
@@ -175,16 +202,12 @@ class CompletionService:
             else None
         )
         self._settle_pending(uri, document, forwarded.suggestion_id if forwarded else None)
-        if forwarded is not None:
-            text = after_cache(forwarded.text, split_line(prefix, suffix)[1])
-            if text:
-                result = self._finish(
-                    started, [Suggestion(forwarded.suggestion_id, text)], "typing"
-                )
-                document.pending = forwarded.suggestion_id
-                self._log(uri, result, invoked, language)
-                self._precompute_next_line(uri, document, forwarded.shown, settings, language)
-                return result
+        answer = self._typed_through(
+            uri, document, forwarded, prefix, suffix, started, invoked, language
+        )
+        if answer is not None and forwarded is not None:
+            self._precompute_next_line(uri, document, forwarded.shown, settings, language)
+            return answer
 
         if not invoked:
             delay = adaptive_delay(list(document.typed_at), settings.debounce_ms / 1000)
@@ -202,38 +225,99 @@ class CompletionService:
             return self._finish(started, [], "not-ready")
 
         self._stop_precompute()  # the model thread is needed now
-        if document.running is not None and not document.running.done():
-            document.running.cancel()  # superseded: stops its generation between tokens
+        running = document.running
+        if running is not None and not running.task.done():
+            if settings.typing_through and not invoked and running.leads_to(prefix, suffix):
+                await asyncio.wait({running.task})
+                if document.sequence != sequence:
+                    return self._finish(started, [], "superseded")
+                forwarded = self.typing.lookup(uri, prefix, suffix)
+                answer = self._typed_through(
+                    uri, document, forwarded, prefix, suffix, started, invoked, language
+                )
+                if answer is not None and forwarded is not None:
+                    self._precompute_next_line(uri, document, forwarded.shown, settings, language)
+                    return answer
+            else:
+                running.task.cancel()  # superseded: stops its generation between tokens
+        # An automatic request's generation outlives the editor's cancel (see the top).
+        keep_going = settings.typing_through and not invoked
         task = asyncio.ensure_future(
-            self.model.run(self._work(uri, prefix, suffix, invoked, settings, language))
+            self._generate(uri, prefix, suffix, invoked, settings, language)
         )
-        document.running = task
+        document.running = _Running(task, prefix, suffix)
         try:
-            completion, from_cache = await task
+            completion, from_cache, suggestions = await (
+                asyncio.shield(task) if keep_going else task
+            )
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if current is not None and current.cancelling():
+                task.add_done_callback(_log_failure)  # nobody else will look at it
                 raise  # the editor cancelled this request
             return self._finish(started, [], "superseded")
-        finally:
-            if document.running is task:
-                document.running = None
         if document.sequence != sequence:
             return self._finish(started, [], "superseded", completion)
-        if not completion.text:
+        if not suggestions:
             result = self._finish(started, [], "none", completion)
         else:
-            texts = [candidate.text for candidate in completion.candidates] or [completion.text]
-            suggestions = [Suggestion(uuid.uuid4().hex[:16], text) for text in texts]
             source: Source = "cache" if from_cache else "model"
             result = self._finish(started, suggestions, source, completion)
-            suggestion = suggestions[0]
-            shown = Shown(suggestion.suggestion_id, prefix, suffix, suggestion.text)
-            self.typing.remember(uri, shown)
-            document.pending = suggestion.suggestion_id
+            document.pending = suggestions[0].suggestion_id
+            shown = Shown(suggestions[0].suggestion_id, prefix, suffix, suggestions[0].text)
             self._precompute_next_line(uri, document, shown, settings, language)
         self._log(uri, result, invoked, language)
         return result
+
+    def _typed_through(
+        self,
+        uri: str,
+        document: _Document,
+        forwarded: Forwarded | None,
+        prefix: str,
+        suffix: str,
+        started: float,
+        invoked: bool,
+        language: str,
+    ) -> ServiceResult | None:
+        """The answer from the rest of a suggestion the user typed into, if any is left."""
+        if forwarded is None:
+            return None
+        text = after_cache(forwarded.text, split_line(prefix, suffix)[1])
+        if not text:
+            return None
+        result = self._finish(started, [Suggestion(forwarded.suggestion_id, text)], "typing")
+        document.pending = forwarded.suggestion_id
+        self._log(uri, result, invoked, language)
+        return result
+
+    async def _generate(
+        self,
+        uri: str,
+        prefix: str,
+        suffix: str,
+        invoked: bool,
+        settings: Settings,
+        language: str,
+    ) -> tuple[CompletionResult, bool, list[Suggestion]]:
+        """Run the model for one state. Its first suggestion is kept for typing-through,
+        also when no request waits for it any more."""
+        document = self._documents.get(uri)
+        try:
+            completion, from_cache = await self.model.run(
+                self._work(uri, prefix, suffix, invoked, settings, language)
+            )
+        finally:
+            this_task = asyncio.current_task()
+            if document is not None and document.running and document.running.task is this_task:
+                document.running = None
+        texts = [candidate.text for candidate in completion.candidates] or [completion.text]
+        suggestions = [Suggestion(uuid.uuid4().hex[:16], text) for text in texts if text]
+        generation = completion.generation
+        if suggestions and (generation is None or generation.finish_reason != "cancelled"):
+            first = suggestions[0]
+            self.typing.remember(uri, Shown(first.suggestion_id, prefix, suffix, first.text))
+        return completion, from_cache, suggestions
 
     def _work(
         self,
@@ -372,7 +456,7 @@ class CompletionService:
     def closed(self, uri: str) -> None:
         document = self._documents.pop(uri, None)
         if document is not None and document.running is not None:
-            document.running.cancel()
+            document.running.task.cancel()
         self.typing.forget(uri)
 
     def reset(self) -> None:
@@ -381,9 +465,12 @@ class CompletionService:
         self.typing.clear()
 
     def shutdown(self) -> None:
-        """No more precomputing: the model is about to be freed."""
+        """No more precomputing or generating: the model is about to be freed."""
         self._closed = True
         self._stop_precompute()
+        for document in self._documents.values():
+            if document.running is not None:
+                document.running.task.cancel()
 
     def _log(self, uri: str, result: ServiceResult, invoked: bool, language: str) -> None:
         fields: dict[str, Any] = {
@@ -410,6 +497,7 @@ class CompletionService:
             )
 
 
-def _log_failure(task: asyncio.Task[None]) -> None:
+def _log_failure(task: asyncio.Task[Any]) -> None:
+    """For model work that runs on with no request waiting for it."""
     if not task.cancelled() and task.exception() is not None:
-        log.warning("precompute failed: %s", task.exception())
+        log.warning("background model work failed: %s", task.exception())
