@@ -55,6 +55,8 @@ class BlockingBackend:
     release: threading.Event = field(default_factory=threading.Event)
     cancelled: list[str] = field(default_factory=list)
     saw_cancel: threading.Event = field(default_factory=threading.Event)
+    written: str = ""
+    """Text reported to the stop check before blocking (the start of the answer)."""
 
     def generate(
         self,
@@ -63,6 +65,8 @@ class BlockingBackend:
         cancel: CancelToken,
         stop_check: StopCheck | None = None,
     ) -> Generation:
+        if self.written and stop_check is not None:
+            stop_check(self.written)
         self.started.set()
         while not self.release.wait(0.01):
             if cancel.cancelled:

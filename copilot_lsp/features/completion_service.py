@@ -37,7 +37,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol, TypeVar
 
-from copilot_lsp.backends.base import Backend, CancelToken
+from copilot_lsp.backends.base import (
+    Backend,
+    CancelToken,
+    Generation,
+    GenerationOptions,
+    StopCheck,
+)
 from copilot_lsp.cache import CachingBackend, Forwarded, GenerationCache, Shown, TypingThrough
 from copilot_lsp.config import Settings, generation_options
 from copilot_lsp.context.engine import ContextEngine
@@ -71,6 +77,8 @@ _PRECOMPUTE_IDLE_SECONDS = 0.05
 ADOPT_MAX_TYPED = 80
 """A running generation is worth waiting for while the user typed at most this many
 characters since its state."""
+_WATCH_SECONDS = 0.02
+"""How often a request waiting for an earlier state's generation checks what it wrote."""
 
 
 class ModelRunner(Protocol):
@@ -99,6 +107,45 @@ class ServiceResult:
         return self.suggestions[0].text if self.suggestions else ""
 
 
+@dataclass
+class Progress:
+    """The text a running generation has produced so far (written by the model thread)."""
+
+    text: str = ""
+
+
+@dataclass
+class WatchedBackend:
+    """A backend whose generation's text so far can be read while it runs."""
+
+    inner: Backend
+    progress: Progress
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def model_path(self) -> str:
+        return self.inner.model_path
+
+    def generate(
+        self,
+        prompt: str,
+        options: GenerationOptions,
+        cancel: CancelToken,
+        stop_check: StopCheck | None = None,
+    ) -> Generation:
+        def watch(text: str) -> bool:
+            self.progress.text = text
+            return stop_check is not None and stop_check(text)
+
+        return self.inner.generate(prompt, options, cancel, watch)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
 @dataclass(frozen=True)
 class _Running:
     """The generation running for a document and the editor state it is for."""
@@ -106,16 +153,19 @@ class _Running:
     task: asyncio.Task[tuple[CompletionResult, bool, list[Suggestion]]]
     prefix: str
     suffix: str
+    progress: Progress
 
-    def leads_to(self, prefix: str, suffix: str) -> bool:
-        """Whether ``(prefix, suffix)`` is this state plus a few typed characters, so that
-        this generation's suggestion may answer it by typing-through."""
-        typed = len(prefix) - len(self.prefix)
-        return (
-            0 < typed <= ADOPT_MAX_TYPED
-            and prefix.startswith(self.prefix)
-            and (suffix.endswith(self.suffix))
-        )
+    def may_answer(self, prefix: str, suffix: str) -> bool:
+        """Whether this generation may answer ``(prefix, suffix)`` by typing-through: that
+        state is this one plus a few typed characters, and what the model wrote so far
+        agrees with them (nothing written yet: still reading its prompt, not worth it)."""
+        typed = prefix[len(self.prefix) :]
+        if not 0 < len(typed) <= ADOPT_MAX_TYPED or not prefix.startswith(self.prefix):
+            return False
+        if not suffix.endswith(self.suffix):
+            return False
+        written, typed = self.progress.text.lstrip(), typed.lstrip()
+        return bool(written) and (written.startswith(typed) or typed.startswith(written))
 
 
 @dataclass
@@ -227,8 +277,10 @@ class CompletionService:
         self._stop_precompute()  # the model thread is needed now
         running = document.running
         if running is not None and not running.task.done():
-            if settings.typing_through and not invoked and running.leads_to(prefix, suffix):
-                await asyncio.wait({running.task})
+            if settings.typing_through and not invoked:
+                # Wait while what the model writes agrees with what the user typed.
+                while running.may_answer(prefix, suffix) and not running.task.done():
+                    await asyncio.wait({running.task}, timeout=_WATCH_SECONDS)
                 if document.sequence != sequence:
                     return self._finish(started, [], "superseded")
                 forwarded = self.typing.lookup(uri, prefix, suffix)
@@ -238,14 +290,14 @@ class CompletionService:
                 if answer is not None and forwarded is not None:
                     self._precompute_next_line(uri, document, forwarded.shown, settings, language)
                     return answer
-            else:
-                running.task.cancel()  # superseded: stops its generation between tokens
+            running.task.cancel()  # superseded: stops its generation between tokens
         # An automatic request's generation outlives the editor's cancel (see the top).
         keep_going = settings.typing_through and not invoked
+        progress = Progress()
         task = asyncio.ensure_future(
-            self._generate(uri, prefix, suffix, invoked, settings, language)
+            self._generate(uri, prefix, suffix, invoked, settings, language, progress)
         )
-        document.running = _Running(task, prefix, suffix)
+        document.running = _Running(task, prefix, suffix, progress)
         try:
             completion, from_cache, suggestions = await (
                 asyncio.shield(task) if keep_going else task
@@ -299,13 +351,14 @@ class CompletionService:
         invoked: bool,
         settings: Settings,
         language: str,
+        progress: Progress,
     ) -> tuple[CompletionResult, bool, list[Suggestion]]:
         """Run the model for one state. Its first suggestion is kept for typing-through,
         also when no request waits for it any more."""
         document = self._documents.get(uri)
         try:
             completion, from_cache = await self.model.run(
-                self._work(uri, prefix, suffix, invoked, settings, language)
+                self._work(uri, prefix, suffix, invoked, settings, language, progress=progress)
             )
         finally:
             this_task = asyncio.current_task()
@@ -328,6 +381,7 @@ class CompletionService:
         settings: Settings,
         language: str,
         precompute: bool = False,
+        progress: Progress | None = None,
     ) -> Callable[[Backend, CancelToken], tuple[CompletionResult, bool]]:
         """The model-thread job: the completion, and whether the cache answered it."""
         document = self._documents.get(uri)
@@ -351,6 +405,8 @@ class CompletionService:
         candidates = settings.candidates if invoked else 1
 
         def work(backend: Backend, cancel: CancelToken) -> tuple[CompletionResult, bool]:
+            if progress is not None:
+                backend = WatchedBackend(backend, progress)
             caching = CachingBackend(backend, self.cache) if settings.cache else None
             budget = (
                 dataclasses.replace(DEFAULT_BUDGET, prompt_tokens=settings.prompt_tokens)
