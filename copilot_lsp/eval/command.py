@@ -119,6 +119,13 @@ def add_eval_parser(subparsers: Any) -> None:
         "editor's (%(default)s)",
     )
     parser.add_argument(
+        "--layout",
+        choices=("invoked", "typing"),
+        default="invoked",
+        help="prompt layout: an invoked request's (default) or an automatic one's while "
+        "typing (smaller suffix share, anchored window)",
+    )
+    parser.add_argument(
         "--no-crossfile-context",
         action="store_true",
         help="cross-file benchmarks: only the variant without cross-file context",
@@ -169,6 +176,7 @@ def make_config(args: argparse.Namespace, benchmarks: list[str]) -> RunConfig:
         infill_cursor=args.infill_cursor,
         postprocess=not getattr(args, "raw", False),
         prompt_tokens=getattr(args, "prompt_tokens", TokenBudget().prompt_tokens),
+        layout=getattr(args, "layout", "invoked"),
     )
 
 

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,12 @@ from copilot_lsp.eval import matching
 from copilot_lsp.eval.crossfile import task_request
 from copilot_lsp.eval.datasets import Task
 from copilot_lsp.eval.sandbox import ExecResult, Limits, run_program
-from copilot_lsp.features.inline_completion import CompletionResult, complete
+from copilot_lsp.features.inline_completion import (
+    AUTOMATIC_BUDGET,
+    DEFAULT_BUDGET,
+    CompletionResult,
+    complete,
+)
 from copilot_lsp.prompt.budget import TokenBudget
 
 SAMPLES_FILE = "samples.jsonl"
@@ -55,6 +60,13 @@ class RunConfig:
     """False scores the model's raw answer (``--raw``): markers cut, nothing else."""
     prompt_tokens: int = TokenBudget().prompt_tokens
     """The prompt's token budget (local window plus cross-file context)."""
+    layout: str = "invoked"
+    """The prompt layout of an invoked request, or "typing": an automatic one's (a smaller
+    share for the suffix, the window anchored to a multiple of 32 lines)."""
+
+    def budget(self) -> TokenBudget:
+        base = AUTOMATIC_BUDGET if self.layout == "typing" else DEFAULT_BUDGET
+        return replace(base, prompt_tokens=self.prompt_tokens)
 
     def generation_settings(self) -> dict[str, Any]:
         """What changes the completions; a resumed run must match it."""
@@ -66,6 +78,7 @@ class RunConfig:
             "infill_cursor": self.infill_cursor,
             "postprocess": self.postprocess,
             "prompt_tokens": self.prompt_tokens,
+            "layout": self.layout,
         }
 
 
@@ -112,7 +125,7 @@ def generate(task: Task, backend: Backend, config: RunConfig) -> CompletionResul
                 top_p=config.top_p,
             ),
             CancelToken(),
-            budget=TokenBudget(prompt_tokens=config.prompt_tokens),
+            budget=config.budget(),
             postprocess=config.postprocess,
         )
 

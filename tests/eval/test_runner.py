@@ -154,3 +154,13 @@ def test_read_records_skips_a_truncated_line(tmp_path: Path) -> None:
     path.write_text('{"a": 1}\n{"b"')
     assert read_records(path) == [{"a": 1}]
     assert read_records(tmp_path / "missing.jsonl") == []
+
+
+def test_the_typing_layout_gives_the_suffix_a_smaller_share_of_the_same_budget() -> None:
+    invoked, typing = (
+        config(prompt_tokens=512).budget(),
+        config(prompt_tokens=512, layout="typing").budget(),
+    )
+    assert invoked.prompt_tokens == typing.prompt_tokens == 512
+    assert typing.suffix_share < invoked.suffix_share and typing.anchor_lines > 0
+    assert config(layout="typing").generation_settings()["layout"] == "typing"
