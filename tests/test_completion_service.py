@@ -313,3 +313,39 @@ async def test_a_typing_request_does_not_wait_for_a_generation_that_cannot_answe
     assert await asyncio.to_thread(backend.saw_cancel.wait, 5)
     backend.release.set()
     assert (await newer).source == "model" and runner.calls == 2
+
+
+async def test_a_block_shows_its_first_line_while_the_model_writes_the_rest(
+    tmp_path: Path,
+) -> None:
+    body = "def area(r):\n    "
+    block = "a = r * r\n    return 3.14 * a\n"
+    backend = BlockingBackend(block, written="a = r * r\n    ret")
+    service, runner = service_with(backend, tmp_path)
+    first = await asyncio.wait_for(service.complete(URI, body, "\n", False, NO_WAIT), 5)
+    assert first.source == "model" and first.text == "a = r * r"
+    assert not backend.release.is_set(), "answered before the block was finished"
+    backend.release.set()
+    while service._documents[URI].running is not None:
+        await asyncio.sleep(0.01)
+    after_enter = await service.complete(URI, body + "a = r * r\n    ", "\n", False, NO_WAIT)
+    assert after_enter.source == "typing" and after_enter.text == "return 3.14 * a"
+    assert runner.calls == 1
+
+
+async def test_a_one_line_answer_comes_whole_with_its_next_line_precomputed(
+    tmp_path: Path,
+) -> None:
+    # The model thread has written the whole line but not yet returned.
+    backend = BlockingBackend("3.14 * r * r\n", written="3.14 * r * r\n")
+    service, _ = service_with(backend, tmp_path)
+    settings = dataclasses.replace(NO_WAIT, precompute=True)
+    request = asyncio.ensure_future(service.complete(URI, PREFIX, SUFFIX, False, settings))
+    await asyncio.to_thread(backend.started.wait, 5)
+    await asyncio.sleep(0.1)
+    assert not request.done(), "a finished single-line answer is not answered early"
+    backend.release.set()
+    first = await request
+    assert first.source == "model" and first.completion is not None
+    while service.precompute_calls == 0:
+        await asyncio.sleep(0.01)

@@ -1,7 +1,9 @@
 """The inline-completion pipeline with a scripted backend."""
 
+import pytest
+
 from copilot_lsp.backends.base import CancelToken, GenerationOptions
-from copilot_lsp.features.inline_completion import CompletionRequest, complete
+from copilot_lsp.features.inline_completion import CompletionRequest, complete, first_line_so_far
 from copilot_lsp.prompt.fim import QWEN25_CODER, Budget, build_prompt
 from copilot_lsp.syntax import CompletionKind
 from tests.fakes import ScriptedBackend
@@ -60,3 +62,24 @@ def test_raw_mode_skips_post_processing_and_the_stop_check() -> None:
     request = CompletionRequest("def f():\n    if x:", "\n        log(x)\n", True)
     result = complete(backend, request, GenerationOptions(), CancelToken(), postprocess=False)
     assert result.text == "\n        return 1\n    return 2\n"
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("a = r * r", ""),  # the line is not finished yet
+        ("a = r * r\n    ret", "a = r * r"),
+        (
+            "total = sum(\n        x for x in xs\n    )\n    ret",
+            "total = sum(\n        x for x in xs\n    )",
+        ),
+        ("total = sum(\n        x", ""),  # the statement is still open
+        ("\n    ret", ""),  # nothing on the first line
+    ],
+)
+def test_the_first_line_of_an_answer_being_written(raw: str, expected: str) -> None:
+    assert first_line_so_far(raw, "def f(r, xs):\n    ", "\n", ("<|endoftext|>",)) == expected
+
+
+def test_the_first_line_so_far_drops_the_spaces_left_out_of_the_prompt() -> None:
+    assert first_line_so_far(" 3.14 * r\n", "def f(r):\n    return ", "\n", ()) == "3.14 * r"

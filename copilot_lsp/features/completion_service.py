@@ -53,6 +53,7 @@ from copilot_lsp.features.inline_completion import (
     CompletionRequest,
     CompletionResult,
     complete,
+    first_line_so_far,
     split_line,
 )
 from copilot_lsp.features.next_line import after_enter
@@ -112,6 +113,10 @@ class Progress:
     """The text a running generation has produced so far (written by the model thread)."""
 
     text: str = ""
+    ending: bool = False
+    """The stop check said the answer is complete at ``text`` (set before ``text``)."""
+    markers: tuple[str, ...] = ()
+    """The generation's stop texts (the prompt template's markers among them)."""
 
 
 @dataclass
@@ -137,8 +142,12 @@ class WatchedBackend:
         stop_check: StopCheck | None = None,
     ) -> Generation:
         def watch(text: str) -> bool:
+            ending = stop_check is not None and stop_check(text)
+            self.progress.ending = ending
             self.progress.text = text
-            return stop_check is not None and stop_check(text)
+            return ending
+
+        self.progress.markers = options.stop_texts
 
         return self.inner.generate(prompt, options, cancel, watch)
 
@@ -299,6 +308,12 @@ class CompletionService:
         )
         document.running = _Running(task, prefix, suffix, progress)
         try:
+            early = await self._first_line(task, progress, prefix, suffix) if keep_going else ""
+            if early:
+                if document.sequence != sequence:
+                    return self._finish(started, [], "superseded")
+                shown = Shown(uuid.uuid4().hex[:16], prefix, suffix, early)
+                return self._answer_early(uri, document, shown, started, language)
             completion, from_cache, suggestions = await (
                 asyncio.shield(task) if keep_going else task
             )
@@ -319,6 +334,37 @@ class CompletionService:
             shown = Shown(suggestions[0].suggestion_id, prefix, suffix, suggestions[0].text)
             self._precompute_next_line(uri, document, shown, settings, language)
         self._log(uri, result, invoked, language)
+        return result
+
+    async def _first_line(
+        self,
+        task: asyncio.Task[Any],
+        progress: Progress,
+        prefix: str,
+        suffix: str,
+    ) -> str:
+        """Wait for ``task``; "" once it is done, or the first line of its answer as soon as
+        the model finished that line while it goes on writing more (a block: the rest
+        follows by typing-through once it is written)."""
+        seen = ""
+        while not task.done():
+            await asyncio.wait({task}, timeout=_WATCH_SECONDS)
+            if progress.text != seen and not task.done():
+                seen = progress.text
+                if progress.ending:
+                    continue  # the whole answer is there: it comes with the task
+                line = first_line_so_far(seen, prefix, suffix, progress.markers)
+                if line:
+                    return line
+        return ""
+
+    def _answer_early(
+        self, uri: str, document: _Document, shown: Shown, started: float, language: str
+    ) -> ServiceResult:
+        result = self._finish(started, [Suggestion(shown.suggestion_id, shown.text)], "model")
+        self.typing.remember(uri, shown)
+        document.pending = shown.suggestion_id
+        self._log(uri, result, False, language)
         return result
 
     def _typed_through(

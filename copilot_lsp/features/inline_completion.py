@@ -122,11 +122,8 @@ def complete(
         options = dataclasses.replace(
             options, max_new_tokens=max(options.max_new_tokens, code_request.min_new_tokens)
         )
-    # A prompt ending in spaces splits the model's usual " name" tokens; end it on the code
-    # and drop the same spaces from the start of the answer ("token healing" in its
-    # simplest form).
     prefix = request.prefix
-    dangling = line_before[len(line_before.rstrip(" \t")) :] if line_before.strip() else ""
+    dangling = dangling_spaces(line_before)
     if dangling:
         prefix = prefix[: -len(dangling)]
     built = build_prompt(
@@ -161,9 +158,7 @@ def complete(
         generation = backend.generate(
             prompt, candidate_opts, cancel, stop_check if postprocess else None
         )
-        raw = generation.text
-        if dangling:
-            raw = raw[len(dangling) :] if raw.startswith(dangling) else raw.lstrip(" \t")
+        raw = _healed(generation.text, dangling)
         if (
             postprocess
             and kind is CompletionKind.MULTI_LINE
@@ -189,6 +184,30 @@ def complete(
         prompt_seconds,
         built.window.first_line,
     )
+
+
+def dangling_spaces(line_before: str) -> str:
+    """The spaces ending a cursor line that has code: left out of the prompt, so that the
+    model's usual " name" tokens are not split ("token healing" in its simplest form)."""
+    return line_before[len(line_before.rstrip(" \t")) :] if line_before.strip() else ""
+
+
+def _healed(raw: str, dangling: str) -> str:
+    """The answer without the spaces the user typed already (see :func:`dangling_spaces`)."""
+    if not dangling:
+        return raw
+    return raw[len(dangling) :] if raw.startswith(dangling) else raw.lstrip(" \t")
+
+
+def first_line_so_far(raw: str, prefix: str, suffix: str, markers: tuple[str, ...]) -> str:
+    """The single-line answer at the start of a longer answer still being written, cleaned
+    as a single-line request's would be, once that line is finished ("" until then)."""
+    line_before, line_after = split_line(prefix, suffix)
+    text = cut_at_markers(_healed(raw, dangling_spaces(line_before)), markers)
+    if not answer_is_complete(CompletionKind.SINGLE_LINE, line_before)(text):
+        return ""
+    context = CursorContext.of(prefix, suffix, CompletionKind.SINGLE_LINE)
+    return after_cache(before_cache(text, context), line_after)
 
 
 def _whole_lines(raw: str) -> str:
