@@ -16,8 +16,10 @@ For each request, in order:
 
 An automatic request's generation runs to its end even when the editor cancels the
 request (it does so at the next keystroke) and its suggestion is kept for typing-through;
-a newer request whose state only typed on from it waits for it rather than starting over:
-the characters typed meanwhile are often the start of its suggestion.
+a newer request whose state only typed on from it waits for it while what the model wrote
+agrees with what the user typed, rather than starting over. And when the model writes a
+block, the request answers with its first line as soon as that line is finished: the rest
+is written meanwhile and follows by typing-through.
 
 Every answer is logged to the local usage log (source, latency, sizes; no text unless
 opted in), as are the accept/reject signals the editor sends back.
@@ -148,7 +150,6 @@ class WatchedBackend:
             return ending
 
         self.progress.markers = options.stop_texts
-
         return self.inner.generate(prompt, options, cancel, watch)
 
     def close(self) -> None:
@@ -312,6 +313,7 @@ class CompletionService:
             if early:
                 if document.sequence != sequence:
                     return self._finish(started, [], "superseded")
+                task.add_done_callback(_log_failure)  # it goes on with nobody waiting
                 shown = Shown(uuid.uuid4().hex[:16], prefix, suffix, early)
                 return self._answer_early(uri, document, shown, started, language)
             completion, from_cache, suggestions = await (
