@@ -349,3 +349,21 @@ async def test_a_one_line_answer_comes_whole_with_its_next_line_precomputed(
     assert first.source == "model" and first.completion is not None
     while service.precompute_calls == 0:
         await asyncio.sleep(0.01)
+
+
+async def test_a_request_in_another_document_stops_a_generation_nobody_waits_for(
+    tmp_path: Path,
+) -> None:
+    backend = BlockingBackend("3.14 * r * r\n")
+    service, _ = service_with(backend, tmp_path)
+    older = asyncio.ensure_future(service.complete(URI, PREFIX, SUFFIX, False, NO_WAIT))
+    await asyncio.to_thread(backend.started.wait, 5)
+    older.cancel()  # the editor cancelled it; its generation would go on
+    with pytest.raises(asyncio.CancelledError):
+        await older
+    elsewhere = asyncio.ensure_future(
+        service.complete("file:///b.py", "x = ", "\n", False, NO_WAIT)
+    )
+    assert await asyncio.to_thread(backend.saw_cancel.wait, 5)
+    backend.release.set()
+    assert (await elsewhere).source == "model"

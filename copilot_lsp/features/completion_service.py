@@ -156,7 +156,7 @@ class WatchedBackend:
         self.inner.close()
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Running:
     """The generation running for a document and the editor state it is for."""
 
@@ -164,6 +164,9 @@ class _Running:
     prefix: str
     suffix: str
     progress: Progress
+    orphaned: bool = False
+    """No request waits for it any more (the editor cancelled, or its first line was
+    answered early): a request elsewhere needs the model more."""
 
     def may_answer(self, prefix: str, suffix: str) -> bool:
         """Whether this generation may answer ``(prefix, suffix)`` by typing-through: that
@@ -301,19 +304,22 @@ class CompletionService:
                     self._precompute_next_line(uri, document, forwarded.shown, settings, language)
                     return answer
             running.task.cancel()  # superseded: stops its generation between tokens
+        for other in self._documents.values():
+            if other.running is not None and other.running.orphaned:
+                other.running.task.cancel()
         # An automatic request's generation outlives the editor's cancel (see the top).
         keep_going = settings.typing_through and not invoked
         progress = Progress()
         task = asyncio.ensure_future(
             self._generate(uri, prefix, suffix, invoked, settings, language, progress)
         )
-        document.running = _Running(task, prefix, suffix, progress)
+        running = document.running = _Running(task, prefix, suffix, progress)
         try:
             early = await self._first_line(task, progress, prefix, suffix) if keep_going else ""
             if early:
                 if document.sequence != sequence:
                     return self._finish(started, [], "superseded")
-                task.add_done_callback(_log_failure)  # it goes on with nobody waiting
+                self._orphan(running)
                 shown = Shown(uuid.uuid4().hex[:16], prefix, suffix, early)
                 return self._answer_early(uri, document, shown, started, language)
             completion, from_cache, suggestions = await (
@@ -322,7 +328,7 @@ class CompletionService:
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if current is not None and current.cancelling():
-                task.add_done_callback(_log_failure)  # nobody else will look at it
+                self._orphan(running)
                 raise  # the editor cancelled this request
             return self._finish(started, [], "superseded")
         if document.sequence != sequence:
@@ -359,6 +365,12 @@ class CompletionService:
                 if line:
                     return line
         return ""
+
+    @staticmethod
+    def _orphan(running: _Running) -> None:
+        """The request stops waiting for its generation, which goes on."""
+        running.orphaned = True
+        running.task.add_done_callback(_log_failure)
 
     def _answer_early(
         self, uri: str, document: _Document, shown: Shown, started: float, language: str
