@@ -77,7 +77,7 @@ PRECOMPUTE_MAX_TOKENS = 48
 """A precomputed next line is one line: it rarely needs more tokens."""
 _PRECOMPUTE_IDLE_SECONDS = 0.05
 """How long the next line's precompute waits for the editor to go quiet."""
-ADOPT_MAX_TYPED = 80
+_WAIT_MAX_TYPED = 80
 """A running generation is worth waiting for while the user typed at most this many
 characters since its state."""
 _WATCH_SECONDS = 0.02
@@ -173,7 +173,7 @@ class _Running:
         state is this one plus a few typed characters, and what the model wrote so far
         agrees with them (nothing written yet: still reading its prompt, not worth it)."""
         typed = prefix[len(self.prefix) :]
-        if not 0 < len(typed) <= ADOPT_MAX_TYPED or not prefix.startswith(self.prefix):
+        if not 0 < len(typed) <= _WAIT_MAX_TYPED or not prefix.startswith(self.prefix):
             return False
         if not suffix.endswith(self.suffix):
             return False
