@@ -80,3 +80,14 @@ def test_summary_counts_timeouts_as_slowest_and_compares_with_the_baseline() -> 
     figures = compare([ours, naive])["fast"]
     assert figures["p50_speedup"] == 5.0
     assert figures["p90_speedup"] is None  # both timed out: no honest ratio
+
+
+def test_without_model_means_answered_from_the_cache_or_by_typing_through() -> None:
+    session = Session("fast", OPTIMIZED, 1.0, 500.0)
+    session.requests += [
+        RequestRecord("t", 0, 900.0, "x", 1, 0, {"answered": 1}),  # its call ends later
+        RequestRecord("t", 1, 2.0, "x", 1, 0, {"typingThrough": 1}),
+        RequestRecord("t", 2, 400.0, "x", 1, 1, {"typingThrough": 1, "modelCalls": 1}),
+        RequestRecord("t", 3, 3.0, "x", 1, 0, {"fromCache": 1}),
+    ]
+    assert session.summary()["share_without_model"] == 0.75

@@ -45,7 +45,8 @@ class RequestRecord:
     suggestion: str
     matched: int
     model_calls: int
-    """Model calls the server started while answering (0: cache or typing-through)."""
+    """Model calls that finished while the request was open (one answered early with the
+    first line of a block finishes later; one of a stale request can finish meanwhile)."""
     counters: dict[str, int]
     """Server counters that moved while answering (fromCache, typingThrough, ...)."""
     generation: dict[str, Any] | None = None
@@ -89,7 +90,10 @@ class Session:
             "mean_answered_ms": rounded(
                 sum(record.latency_ms for record in answered) / len(answered) if answered else None
             ),
-            "share_without_model": round(share(lambda record: record.model_calls == 0), 3),
+            "share_without_model": round(
+                share(lambda record: any(record.counters.get(n) for n in WITHOUT_MODEL_COUNTERS)),
+                3,
+            ),
             **{
                 f"share_{name}": round(share(lambda record, n=name: record.counters.get(n)), 3)
                 for name in WITHOUT_MODEL_COUNTERS
