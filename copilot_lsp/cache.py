@@ -18,6 +18,7 @@ from dataclasses import astuple, dataclass, replace
 
 from copilot_lsp.backends.base import (
     Backend,
+    BackendWrapper,
     CancelToken,
     Generation,
     GenerationOptions,
@@ -72,26 +73,17 @@ class GenerationCache:
 
 
 @dataclass
-class CachingBackend:
+class CachingBackend(BackendWrapper):
     """A backend that answers repeated prompts from a :class:`GenerationCache`.
 
     Cancelled generations are not stored (they are cut short); the stop check is not part of
     the key because it is derived from the same editor state as the prompt.
     """
 
-    inner: Backend
     cache: GenerationCache
     last_was_hit: bool = False
     misses: int = 0
     """Generations that had to run on the inner backend (0: the cache answered everything)."""
-
-    @property
-    def name(self) -> str:
-        return self.inner.name
-
-    @property
-    def model_path(self) -> str:
-        return self.inner.model_path
 
     def generate(
         self,
@@ -111,9 +103,6 @@ class CachingBackend:
         if generation.finish_reason != "cancelled" and not cancel.cancelled:
             self.cache.put(key, generation)
         return generation
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 @dataclass(frozen=True)

@@ -104,6 +104,25 @@ class Backend(Protocol):
     def close(self) -> None: ...
 
 
+@dataclass
+class BackendWrapper:
+    """Base of backends that add something around another one (prompt building looks
+    through ``inner`` for the model's tokenizer)."""
+
+    inner: Backend
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def model_path(self) -> str:
+        return self.inner.model_path
+
+    def close(self) -> None:
+        self.inner.close()
+
+
 @runtime_checkable
 class TokenizingBackend(Protocol):
     """Optional extra of a backend: its tokenizer and model metadata.

@@ -41,6 +41,7 @@ from typing import Any, Literal, Protocol, TypeVar
 
 from copilot_lsp.backends.base import (
     Backend,
+    BackendWrapper,
     CancelToken,
     Generation,
     GenerationOptions,
@@ -122,19 +123,10 @@ class Progress:
 
 
 @dataclass
-class WatchedBackend:
+class WatchedBackend(BackendWrapper):
     """A backend whose generation's text so far can be read while it runs."""
 
-    inner: Backend
     progress: Progress
-
-    @property
-    def name(self) -> str:
-        return self.inner.name
-
-    @property
-    def model_path(self) -> str:
-        return self.inner.model_path
 
     def generate(
         self,
@@ -151,9 +143,6 @@ class WatchedBackend:
 
         self.progress.markers = options.stop_texts
         return self.inner.generate(prompt, options, cancel, watch)
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 @dataclass
