@@ -13,6 +13,8 @@ export interface RawSettings {
   temperature?: unknown;
   contextWindow?: unknown;
   threads?: unknown;
+  promptTokens?: unknown;
+  typingPromptTokens?: unknown;
   debounceMs?: unknown;
 }
 
@@ -67,7 +69,15 @@ export function serverOptions(raw: RawSettings): ServerOptions {
     const value = text(raw[key]);
     if (value !== undefined) options[name] = value;
   }
-  for (const key of ["maxNewTokens", "temperature", "contextWindow", "threads"] as const) {
+  const numbers = [
+    "maxNewTokens",
+    "temperature",
+    "contextWindow",
+    "threads",
+    "promptTokens",
+    "typingPromptTokens",
+  ] as const;
+  for (const key of numbers) {
     const value = number(raw[key]);
     if (value !== undefined) options[key] = value;
   }

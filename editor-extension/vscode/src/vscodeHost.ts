@@ -19,6 +19,8 @@ export function createHost(item: vscode.StatusBarItem): Host {
         "temperature",
         "contextWindow",
         "threads",
+        "promptTokens",
+        "typingPromptTokens",
         "debounceMs",
       ];
       return Object.fromEntries(keys.map((key) => [key, config.get(key)]));

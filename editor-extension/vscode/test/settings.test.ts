@@ -45,6 +45,8 @@ describe("serverOptions", () => {
         temperature: 0.2,
         contextWindow: 2048,
         threads: 2,
+        promptTokens: 1536,
+        typingPromptTokens: 768,
         debounceMs: 99,
         pythonPath: "/x",
       }),
@@ -56,6 +58,8 @@ describe("serverOptions", () => {
       temperature: 0.2,
       contextWindow: 2048,
       threads: 2,
+      promptTokens: 1536,
+      typingPromptTokens: 768,
     });
   });
 
