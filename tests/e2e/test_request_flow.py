@@ -143,3 +143,36 @@ async def test_the_next_line_is_ready_when_the_user_gets_there(
     assert after["modelCalls"] == before["modelCalls"] + 1, "the next line needed no model"
     assert after["typingThrough"] == before["typingThrough"] + 1
     assert after["precomputeCalls"] == before["precomputeCalls"] + 2  # and the line after
+
+
+async def test_a_block_comes_a_first_line_first_and_the_rest_by_typing_through(
+    flow_client: LanguageClient,
+) -> None:
+    """At an empty line in a body the model writes a block: the answer is its first line as
+    soon as that line is written; the rest is there once the user has typed it and Enter."""
+    uri = "untitled:block.py"
+    head = (
+        "def count_words(text):\n"
+        '    """Count how often each word occurs in text."""\n'
+        "    counts = {}\n"
+        "    "
+    )
+    open_document(flow_client, uri, head + "\n")
+    before = (await idle(flow_client))["counters"]
+    first = await flow_client.text_document_inline_completion_async(
+        ask(uri, 3, 4, trigger=AUTOMATIC)
+    )
+    assert isinstance(first, lsp.InlineCompletionList) and first.items
+    line = first.items[0].insert_text
+    assert isinstance(line, str) and line.startswith("for ") and "\n" not in line, line
+    await idle(flow_client)  # the model finishes the block meanwhile
+
+    # The user types the line and Enter; the editor indents the loop's body.
+    insert(flow_client, uri, 2, 3, 4, line + "\n        ")
+    rest = await flow_client.text_document_inline_completion_async(
+        ask(uri, 4, 8, trigger=AUTOMATIC)
+    )
+    assert isinstance(rest, lsp.InlineCompletionList) and rest.items
+    after = (await idle(flow_client))["counters"]
+    assert after["modelCalls"] == before["modelCalls"] + 1, "one call wrote the whole block"
+    assert after["typingThrough"] == before["typingThrough"] + 1
