@@ -123,7 +123,7 @@ def complete(
             options, max_new_tokens=max(options.max_new_tokens, code_request.min_new_tokens)
         )
     prefix = request.prefix
-    dangling = dangling_spaces(line_before)
+    dangling = _dangling_spaces(line_before)
     if dangling:
         prefix = prefix[: -len(dangling)]
     built = build_prompt(
@@ -186,14 +186,14 @@ def complete(
     )
 
 
-def dangling_spaces(line_before: str) -> str:
+def _dangling_spaces(line_before: str) -> str:
     """The spaces ending a cursor line that has code: left out of the prompt, so that the
     model's usual " name" tokens are not split ("token healing" in its simplest form)."""
     return line_before[len(line_before.rstrip(" \t")) :] if line_before.strip() else ""
 
 
 def _healed(raw: str, dangling: str) -> str:
-    """The answer without the spaces the user typed already (see :func:`dangling_spaces`)."""
+    """The answer without the spaces the user typed already (see :func:`_dangling_spaces`)."""
     if not dangling:
         return raw
     return raw[len(dangling) :] if raw.startswith(dangling) else raw.lstrip(" \t")
@@ -203,7 +203,7 @@ def first_line_so_far(raw: str, prefix: str, suffix: str, markers: tuple[str, ..
     """The single-line answer at the start of a longer answer still being written, cleaned
     as a single-line request's would be, once that line is finished ("" until then)."""
     line_before, line_after = split_line(prefix, suffix)
-    text = cut_at_markers(_healed(raw, dangling_spaces(line_before)), markers)
+    text = cut_at_markers(_healed(raw, _dangling_spaces(line_before)), markers)
     if not answer_is_complete(CompletionKind.SINGLE_LINE, line_before)(text):
         return ""
     context = CursorContext.of(prefix, suffix, CompletionKind.SINGLE_LINE)
