@@ -88,6 +88,10 @@ class CopilotServer(LanguageServer):
             __version__,
             protocol_cls=CopilotProtocol,
             text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental,
+            # pygls' pool only reads stdin, one line or body at a time; with the default
+            # size, a burst of messages grew it by a thread now and then (a race in
+            # ThreadPoolExecutor between handing back a result and marking itself idle).
+            max_workers=1,
         )
         self.documents = DocumentStore()
         self.context = ContextEngine()
