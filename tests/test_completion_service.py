@@ -367,3 +367,19 @@ async def test_a_request_in_another_document_stops_a_generation_nobody_waits_for
     assert await asyncio.to_thread(backend.saw_cancel.wait, 5)
     backend.release.set()
     assert (await elsewhere).source == "model"
+
+
+async def test_the_line_after_a_block_is_precomputed_once_the_block_is_written(
+    tmp_path: Path,
+) -> None:
+    backend = BlockingBackend("a = r * r\n    return 3.14 * a\n", written="a = r * r\n    ret")
+    service, _ = service_with(backend, tmp_path)
+    settings = dataclasses.replace(NO_WAIT, precompute=True)
+    first = await asyncio.wait_for(
+        service.complete(URI, "def area(r):\n    ", "\n", False, settings), 5
+    )
+    assert first.text == "a = r * r" and service.precompute_calls == 0
+    backend.release.set()
+    async with asyncio.timeout(5):
+        while service.precompute_calls == 0:
+            await asyncio.sleep(0.01)

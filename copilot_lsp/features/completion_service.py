@@ -309,6 +309,11 @@ class CompletionService:
                 if document.sequence != sequence:
                     return self._finish(started, [], "superseded")
                 self._orphan(running)
+                running.task.add_done_callback(
+                    lambda _: self._precompute_after_block(
+                        running, uri, document, settings, language
+                    )
+                )
                 shown = Shown(uuid.uuid4().hex[:16], prefix, suffix, early)
                 return self._answer_early(uri, document, shown, started, language)
             completion, from_cache, suggestions = await (
@@ -360,6 +365,19 @@ class CompletionService:
         """The request stops waiting for its generation, which goes on."""
         running.orphaned = True
         running.task.add_done_callback(_log_failure)
+
+    def _precompute_after_block(
+        self, running: _Running, uri: str, document: _Document, settings: Settings, language: str
+    ) -> None:
+        """Once a block answered by its first line is written, compute the line after it."""
+        task = running.task
+        if task.cancelled() or task.exception() is not None or uri not in self._documents:
+            return
+        _, _, suggestions = task.result()
+        if suggestions:
+            first = suggestions[0]
+            block = Shown(first.suggestion_id, running.prefix, running.suffix, first.text)
+            self._precompute_next_line(uri, document, block, settings, language)
 
     def _answer_early(
         self, uri: str, document: _Document, shown: Shown, started: float, language: str
