@@ -26,6 +26,14 @@ def service_with(backend, tmp_path: Path) -> tuple[CompletionService, ThreadRunn
     return CompletionService(runner, UsageLog(tmp_path / "usage.jsonl")), runner
 
 
+async def typing_request_running(backend, tmp_path: Path):
+    """A service whose automatic request for PREFIX is generating on ``backend`` now."""
+    service, runner = service_with(backend, tmp_path)
+    older = asyncio.ensure_future(service.complete(URI, PREFIX, SUFFIX, False, NO_WAIT))
+    await asyncio.to_thread(backend.started.wait, 5)
+    return service, runner, older
+
+
 async def test_typing_the_suggestion_is_answered_without_the_model(tmp_path: Path) -> None:
     backend = ScriptedBackend("3.14 * r * r\n")
     service, runner = service_with(backend, tmp_path)
@@ -265,9 +273,7 @@ async def test_a_cancelled_typing_request_finishes_and_answers_by_typing_through
     tmp_path: Path,
 ) -> None:
     backend = BlockingBackend("3.14 * r * r\n")
-    service, runner = service_with(backend, tmp_path)
-    older = asyncio.ensure_future(service.complete(URI, PREFIX, SUFFIX, False, NO_WAIT))
-    await asyncio.to_thread(backend.started.wait, 5)
+    service, runner, older = await typing_request_running(backend, tmp_path)
     older.cancel()  # the editor's cancel at the next keystroke
     with pytest.raises(asyncio.CancelledError):
         await older
@@ -284,9 +290,7 @@ async def test_a_typing_request_waits_for_the_generation_of_its_earlier_state(
     tmp_path: Path,
 ) -> None:
     backend = BlockingBackend("3.14 * r * r\n", written="3.1")
-    service, runner = service_with(backend, tmp_path)
-    older = asyncio.ensure_future(service.complete(URI, PREFIX, SUFFIX, False, NO_WAIT))
-    await asyncio.to_thread(backend.started.wait, 5)
+    service, runner, older = await typing_request_running(backend, tmp_path)
     newer = asyncio.ensure_future(service.complete(URI, PREFIX + "3.", SUFFIX, False, NO_WAIT))
     await asyncio.sleep(0.05)
     backend.release.set()
@@ -305,9 +309,7 @@ async def test_a_typing_request_does_not_wait_for_a_generation_that_cannot_answe
     tmp_path: Path, written: str, typed: str
 ) -> None:
     backend = BlockingBackend("3.14 * r * r\n", written=written)
-    service, runner = service_with(backend, tmp_path)
-    older = asyncio.ensure_future(service.complete(URI, PREFIX, SUFFIX, False, NO_WAIT))
-    await asyncio.to_thread(backend.started.wait, 5)
+    service, runner, older = await typing_request_running(backend, tmp_path)
     newer = asyncio.ensure_future(service.complete(URI, PREFIX + typed, SUFFIX, False, NO_WAIT))
     assert (await older).source == "superseded"
     assert await asyncio.to_thread(backend.saw_cancel.wait, 5)
@@ -355,9 +357,7 @@ async def test_a_request_in_another_document_stops_a_generation_nobody_waits_for
     tmp_path: Path,
 ) -> None:
     backend = BlockingBackend("3.14 * r * r\n")
-    service, _ = service_with(backend, tmp_path)
-    older = asyncio.ensure_future(service.complete(URI, PREFIX, SUFFIX, False, NO_WAIT))
-    await asyncio.to_thread(backend.started.wait, 5)
+    service, _, older = await typing_request_running(backend, tmp_path)
     older.cancel()  # the editor cancelled it; its generation would go on
     with pytest.raises(asyncio.CancelledError):
         await older

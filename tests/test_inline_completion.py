@@ -67,17 +67,17 @@ def test_raw_mode_skips_post_processing_and_the_stop_check() -> None:
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ("a = r * r", ""),  # the line is not finished yet
+        ("a = r * r", None),  # the line is not finished yet
         ("a = r * r\n    ret", "a = r * r"),
         (
             "total = sum(\n        x for x in xs\n    )\n    ret",
             "total = sum(\n        x for x in xs\n    )",
         ),
-        ("total = sum(\n        x", ""),  # the statement is still open
+        ("total = sum(\n        x", None),  # the statement is still open
         ("\n    ret", ""),  # nothing on the first line
     ],
 )
-def test_the_first_line_of_an_answer_being_written(raw: str, expected: str) -> None:
+def test_the_first_line_of_an_answer_being_written(raw: str, expected: str | None) -> None:
     assert first_line_so_far(raw, "def f(r, xs):\n    ", "\n", ("<|endoftext|>",)) == expected
 
 

@@ -300,7 +300,12 @@ class CompletionService:
         keep_going = settings.typing_through and not invoked
         progress = Progress()
         task = asyncio.ensure_future(
-            self._generate(uri, prefix, suffix, invoked, settings, language, progress)
+            self._generate(
+                uri,
+                prefix,
+                suffix,
+                self._work(uri, prefix, suffix, invoked, settings, language, progress=progress),
+            )
         )
         running = document.running = _Running(task, prefix, suffix, progress)
         try:
@@ -345,9 +350,9 @@ class CompletionService:
         prefix: str,
         suffix: str,
     ) -> str:
-        """Wait for ``task``; "" once it is done, or the first line of its answer as soon as
-        the model finished that line while it goes on writing more (a block: the rest
-        follows by typing-through once it is written)."""
+        """The first line of ``task``'s answer as soon as the model finished that line while
+        it goes on writing more (a block: the rest follows by typing-through once it is
+        written); "" when there is none to show before the task is done."""
         seen = ""
         while not task.done():
             await asyncio.wait({task}, timeout=_WATCH_SECONDS)
@@ -356,8 +361,8 @@ class CompletionService:
                 if progress.ending:
                     continue  # the whole answer is there: it comes with the task
                 line = first_line_so_far(seen, prefix, suffix, progress.markers)
-                if line:
-                    return line
+                if line is not None:
+                    return line  # decided once the line is finished ("": wait for all)
         return ""
 
     @staticmethod
@@ -415,18 +420,13 @@ class CompletionService:
         uri: str,
         prefix: str,
         suffix: str,
-        invoked: bool,
-        settings: Settings,
-        language: str,
-        progress: Progress,
+        work: Callable[[Backend, CancelToken], tuple[CompletionResult, bool]],
     ) -> tuple[CompletionResult, bool, list[Suggestion]]:
-        """Run the model for one state. Its first suggestion is kept for typing-through,
-        also when no request waits for it any more."""
+        """Run ``work`` (the model job for one state) on the model. Its first suggestion is
+        kept for typing-through, also when no request waits for it any more."""
         document = self._documents.get(uri)
         try:
-            completion, from_cache = await self.model.run(
-                self._work(uri, prefix, suffix, invoked, settings, language, progress=progress)
-            )
+            completion, from_cache = await self.model.run(work)
         finally:
             this_task = asyncio.current_task()
             if document is not None and document.running and document.running.task is this_task:

@@ -199,13 +199,14 @@ def _healed(raw: str, dangling: str) -> str:
     return raw[len(dangling) :] if raw.startswith(dangling) else raw.lstrip(" \t")
 
 
-def first_line_so_far(raw: str, prefix: str, suffix: str, markers: tuple[str, ...]) -> str:
+def first_line_so_far(raw: str, prefix: str, suffix: str, markers: tuple[str, ...]) -> str | None:
     """The single-line answer at the start of a longer answer still being written, cleaned
-    as a single-line request's would be, once that line is finished ("" until then)."""
+    as a single-line request's would be, once that line is finished (None until then; ""
+    when it is not worth showing)."""
     line_before, line_after = split_line(prefix, suffix)
     text = cut_at_markers(_healed(raw, _dangling_spaces(line_before)), markers)
     if not answer_is_complete(CompletionKind.SINGLE_LINE, line_before)(text):
-        return ""
+        return None
     context = CursorContext.of(prefix, suffix, CompletionKind.SINGLE_LINE)
     return after_cache(before_cache(text, context), line_after)
 
