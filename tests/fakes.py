@@ -22,6 +22,8 @@ class ScriptedBackend:
     name: str = "scripted"
     model_path: str = "scripted.gguf"
     prompts: list[str] = field(default_factory=list)
+    options: list[GenerationOptions] = field(default_factory=list)
+    heals_tokens: bool = False
 
     def generate(
         self,
@@ -31,6 +33,7 @@ class ScriptedBackend:
         stop_check: StopCheck | None = None,
     ) -> Generation:
         self.prompts.append(prompt)
+        self.options.append(options)
         text = ""
         finish = "length"
         for char in self.answer[: options.max_new_tokens]:

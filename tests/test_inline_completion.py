@@ -3,7 +3,12 @@
 import pytest
 
 from copilot_lsp.backends.base import CancelToken, GenerationOptions
-from copilot_lsp.features.inline_completion import CompletionRequest, complete, first_line_so_far
+from copilot_lsp.features.inline_completion import (
+    AUTOMATIC_BUDGET,
+    CompletionRequest,
+    complete,
+    first_line_so_far,
+)
 from copilot_lsp.prompt.fim import QWEN25_CODER, Budget, build_prompt
 from copilot_lsp.syntax import CompletionKind
 from tests.fakes import ScriptedBackend
@@ -46,6 +51,34 @@ def test_generation_stops_once_the_block_is_left() -> None:
     result = run(backend, "def f():\n    if x:", "\n        log(x)\n")
     assert result.generation is not None and result.generation.finish_reason == "stop_check"
     assert result.text == "\n        return 1"
+
+
+def typing(backend: ScriptedBackend, prefix: str, suffix: str) -> str:
+    request = CompletionRequest(prefix, suffix)
+    return complete(
+        backend, request, GenerationOptions(), CancelToken(), budget=AUTOMATIC_BUDGET
+    ).text
+
+
+def test_while_typing_the_cursor_line_starts_the_middle_for_engines_that_heal() -> None:
+    """Everything before the middle marker stays the same along a line, so the engine's
+    KV cache keeps the suffix; the line's text is healed at the end of the prompt."""
+    backend = ScriptedBackend("b\n", heals_tokens=True)
+    suffix = "\n\nprint(add(1, 2))\n"
+    assert typing(backend, "def add(a, b):\n    return a +", suffix) == "b"
+    typing(backend, "def add(a, b):\n    return a + b", suffix)
+    head = "<|fim_prefix|>def add(a, b):\n<|fim_suffix|>" + suffix + "<|fim_middle|>"
+    assert backend.prompts == [head + "    return a +", head + "    return a + b"]
+    assert all(options.token_healing for options in backend.options)
+
+
+def test_engines_that_cannot_heal_keep_the_cursor_line_in_the_prefix() -> None:
+    backend = ScriptedBackend("b\n")
+    typing(backend, "def add(a, b):\n    return a +", "\n")
+    assert backend.prompts == [
+        "<|fim_prefix|>def add(a, b):\n    return a +<|fim_suffix|>\n<|fim_middle|>"
+    ]
+    assert not backend.options[0].token_healing
 
 
 def test_budget_clips_at_line_boundaries() -> None:

@@ -16,6 +16,7 @@ from copilot_lsp.backends.base import (
     GenerationOptions,
     StopCheck,
 )
+from copilot_lsp.decoding.healing import VocabularyIndex, heal
 from copilot_lsp.decoding.lookup import prompt_lookup
 from copilot_lsp.decoding.loop import CANCELLED, Speculation, decode, start_decoding
 
@@ -91,6 +92,7 @@ def available_cores() -> int:
 
 class LlamaCppBackend:
     name = "llamacpp"
+    heals_tokens = True
 
     def __init__(self, model_path: str, context_window: int = 4096, threads: int = 0) -> None:
         self.model_path = model_path
@@ -110,6 +112,7 @@ class LlamaCppBackend:
             raise BackendError(f"llama.cpp could not load {model_path}: {error}") from error
         self.context_window = self._llm.n_ctx()
         self._stop_id_cache: dict[tuple[str, ...], frozenset[int]] = {}
+        self._vocabulary: VocabularyIndex | None = None
 
     def count_tokens(self, text: str) -> int:
         return len(self._tokenize(text))
@@ -120,6 +123,14 @@ class LlamaCppBackend:
 
     def model_metadata(self) -> dict[str, str]:
         return {str(key): str(value) for key, value in self._llm.metadata.items()}
+
+    def _vocabulary_index(self) -> VocabularyIndex:
+        """Built at the first healed prompt (under a second for a 150k vocabulary)."""
+        if self._vocabulary is None:
+            llm = self._llm
+            pieces = [llm.detokenize([token], special=False) for token in range(llm.n_vocab())]
+            self._vocabulary = VocabularyIndex(pieces)
+        return self._vocabulary
 
     def _tokenize(self, text: str) -> list[int]:
         return self._llm.tokenize(text.encode("utf-8"), add_bos=True, special=True)
@@ -219,6 +230,9 @@ class LlamaCppBackend:
     ) -> Generation:
         llm = self._llm
         tokens = self._tokenize(prompt)
+        healing = None
+        if options.token_healing:
+            tokens, healing = heal(tokens, self._vocabulary_index())
         sampler, criteria = start_decoding(
             options,
             cancel,
@@ -242,6 +256,7 @@ class LlamaCppBackend:
                 criteria,
                 list(tokens),
                 self._speculation(options.draft_tokens),
+                healing,
             )
         return decoded.generation(len(tokens), reused, started, prefilled)
 

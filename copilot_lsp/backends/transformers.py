@@ -30,6 +30,7 @@ from copilot_lsp.backends.base import (
     StopCheck,
 )
 from copilot_lsp.backends.llamacpp import available_cores
+from copilot_lsp.decoding.healing import VocabularyIndex, heal
 from copilot_lsp.decoding.loop import CANCELLED, decode, start_decoding
 from copilot_lsp.decoding.stopping import StopCriteria, cut_at_stop_text
 from copilot_lsp.models import cache_dir
@@ -107,6 +108,8 @@ class _HfStop(HfStoppingCriteria):
 
 class TransformersBackend:
     name = "transformers"
+    heals_tokens = True
+    """(Greedy and sampled decoding; beam search evaluates the prompt whole.)"""
 
     def __init__(self, model_path: str, context_window: int = 4096, threads: int = 0) -> None:
         self.model_path = model_path
@@ -134,6 +137,7 @@ class TransformersBackend:
         self._cached_ids: list[int] = []
         """The tokens whose keys and values are in ``_cache``, in order."""
         self._stop_id_cache: dict[tuple[str, ...], frozenset[int]] = {}
+        self._vocabulary: VocabularyIndex | None = None
 
     def count_tokens(self, text: str) -> int:
         return len(self._tokenize(text))
@@ -163,6 +167,17 @@ class TransformersBackend:
         if isinstance(piece, str) and all(char in _UNICODE_TO_BYTE for char in piece):
             return bytes(_UNICODE_TO_BYTE[char] for char in piece)
         return self.tokenizer.decode([token]).encode("utf-8")
+
+    def _vocabulary_index(self) -> VocabularyIndex:
+        """Built at the first healed prompt; added (special) tokens spell nothing."""
+        if self._vocabulary is None:
+            special = set(self.tokenizer.added_tokens_decoder)
+            pieces = [
+                b"" if token in special else self._token_bytes(token)
+                for token in range(len(self.tokenizer))
+            ]
+            self._vocabulary = VocabularyIndex(pieces)
+        return self._vocabulary
 
     def reset_cache(self) -> None:
         """Forget the KV cache (benchmarks compare with and without reuse)."""
@@ -225,6 +240,9 @@ class TransformersBackend:
         try:
             if options.num_beams > 1:
                 return self._beam_search(tokens, options, criteria, started)
+            healing = None
+            if options.token_healing:
+                tokens, healing = heal(tokens, self._vocabulary_index())
             reused, logits = self._prefill(tokens, cancel)
             prefilled = time.perf_counter()
             if logits is None:
@@ -237,6 +255,7 @@ class TransformersBackend:
                     sampler,
                     criteria,
                     list(tokens),
+                    healing=healing,
                 )
         except torch.OutOfMemoryError as error:
             self.reset_cache()

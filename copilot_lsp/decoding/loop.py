@@ -16,6 +16,7 @@ from copilot_lsp.backends.base import (
     GenerationOptions,
     StopCheck,
 )
+from copilot_lsp.decoding.healing import Healing
 from copilot_lsp.decoding.sampling import Sampler
 from copilot_lsp.decoding.stopping import StopCriteria, cut_at_stop_text
 
@@ -91,6 +92,7 @@ def decode(
     criteria: StopCriteria,
     history: list[int],
     speculation: Speculation | None = None,
+    healing: Healing | None = None,
 ) -> Decoded:
     """Sample until a stop criterion fires.
 
@@ -102,6 +104,9 @@ def decode(
     that may follow it, in one batch; a drafted token is kept while it is what greedy
     decoding picks from the logits before it: the same answer in fewer passes, up to the
     rounding of batched passes (which can flip a near tie).
+
+    With ``healing``, the first tokens must spell the prompt's dropped last token (see
+    :mod:`copilot_lsp.decoding.healing`); the text returned starts after it.
     """
     out = bytearray()
     tokens: list[int] = []
@@ -112,12 +117,15 @@ def decode(
     drafted_logits: list[np.ndarray] = []
     """Tokens fed ahead on a guess, and the logits after each, not yet checked."""
     speculate = speculation if sampler.greedy else None
+    healed = len(healing.pending) if healing is not None else 0
     while True:
         # Stop before spending compute when the editor cancelled or the time is up.
         if (early := criteria.before_token()) is not None:
             finish = early
             break
         # Draw the next token from the warped distribution; remember its model log-prob.
+        if healing is not None and healing.active:
+            logits = healing.constrain(logits)
         token, logprob = sampler(logits, history)
         # An end token ends the answer without becoming part of it.
         if criteria.is_stop_token(token):
@@ -126,8 +134,11 @@ def decode(
         tokens.append(token)
         history.append(token)
         logprobs.append(logprob)
-        out += token_bytes(token)
-        text = out.decode("utf-8", errors="ignore")
+        piece = token_bytes(token)
+        out += piece
+        if healing is not None:
+            healing.consume(piece)
+        text = out[healed:].decode("utf-8", errors="ignore")
         # Stop texts, the caller's criterion (a finished line or block) and the token budget.
         if (late := criteria.after_token(text, len(tokens))) is not None:
             finish = late
@@ -140,7 +151,8 @@ def decode(
             speculate.discard(len(drafted))  # a wrong guess: forget it and all after it
             drafted, drafted_logits = [], []
         # Feed the token back (with a guess at what follows) to get the next logits.
-        if speculate is not None and (guess := speculate.draft(history)):
+        healing_now = healing is not None and healing.active
+        if speculate is not None and not healing_now and (guess := speculate.draft(history)):
             rows = speculate.forward_many([token, *guess])
             logits, drafted, drafted_logits = rows[0], guess, list(rows[1:])
         else:

@@ -15,7 +15,12 @@ from copilot_lsp.comment_to_code import describes_code
 from copilot_lsp.context.engine import ContextEngine
 from copilot_lsp.context.snippets import Snippet
 from copilot_lsp.decoding.candidates import Candidate, candidate_options, rank_candidates
-from copilot_lsp.features.prompting import build_prompt, template_for, token_counter
+from copilot_lsp.features.prompting import (
+    build_prompt,
+    heals_tokens,
+    template_for,
+    token_counter,
+)
 from copilot_lsp.postprocess import (
     CursorContext,
     after_cache,
@@ -28,7 +33,9 @@ from copilot_lsp.prompt.templates import FimTemplate
 from copilot_lsp.syntax import CompletionKind, analyze_text, language_of
 
 DEFAULT_BUDGET = TokenBudget()
-AUTOMATIC_BUDGET = TokenBudget(prompt_tokens=1024, suffix_share=0.06, anchor_lines=32)
+AUTOMATIC_BUDGET = TokenBudget(
+    prompt_tokens=1024, suffix_share=0.06, anchor_lines=32, line_in_middle=True
+)
 """While typing, the suffix is evaluated anew on every request (the KV cache can only keep
 what comes before the cursor), so automatic requests give it 6% of the window (~55 tokens):
 `bench latency` measured 233 of 358 prompt tokens re-evaluated per request with a full one.
@@ -122,6 +129,8 @@ def complete(
         options = dataclasses.replace(
             options, max_new_tokens=max(options.max_new_tokens, code_request.min_new_tokens)
         )
+    if budget.line_in_middle and not heals_tokens(backend):
+        budget = dataclasses.replace(budget, line_in_middle=False)
     prefix = request.prefix
     dangling = _dangling_spaces(line_before)
     if dangling:
@@ -142,7 +151,9 @@ def complete(
     prompt_seconds = time.perf_counter() - started
     # replace() keeps every other option (reuse_kv included) as the caller set it.
     options = dataclasses.replace(
-        options, stop_texts=tuple(dict.fromkeys(options.stop_texts + template.stop_texts))
+        options,
+        stop_texts=tuple(dict.fromkeys(options.stop_texts + template.stop_texts)),
+        token_healing=budget.line_in_middle,
     )
     stop_check = answer_is_complete(kind, line_before, request.suffix, request.prefix)
     context = CursorContext.of(request.prefix, request.suffix, kind)

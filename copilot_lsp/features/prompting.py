@@ -49,6 +49,11 @@ def _model_backend(backend: Backend) -> Backend:
     return backend
 
 
+def heals_tokens(backend: Backend) -> bool:
+    """Whether the engine under any wrappers can heal a prompt's last token."""
+    return bool(getattr(_model_backend(backend), "heals_tokens", False))
+
+
 def template_for(backend: Backend) -> FimTemplate:
     """The backend's FIM template, chosen (and its markers verified) once per backend."""
     backend = _model_backend(backend)
@@ -153,5 +158,9 @@ def build_prompt(
         keep_from,
         cursor_line,
     )
-    text = render_prompt(template, window.prefix, window.suffix, snippets, file)
+    lines_above, middle_start = window.prefix, ""
+    if budget.line_in_middle and template.order == "psm":
+        cut = window.prefix.rfind("\n") + 1
+        lines_above, middle_start = window.prefix[:cut], window.prefix[cut:]
+    text = render_prompt(template, lines_above, window.suffix, snippets, file, middle_start)
     return BuiltPrompt(text, window, tuple(snippets), context_tokens, time.perf_counter() - started)

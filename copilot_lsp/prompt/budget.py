@@ -36,6 +36,12 @@ class TokenBudget:
     """When the window does not reach the top of the file, start it at a line number that
     is a multiple of this (0: start it wherever the budget ends)."""
 
+    line_in_middle: bool = False
+    """Give the cursor line's text before the cursor as the start of the FIM middle, not as
+    the end of the prefix. The prompt then only changes at its end while the user types
+    along a line, so the backend's KV cache keeps the suffix too instead of evaluating it
+    again on every keystroke. Needs token healing (the line may end inside a word)."""
+
     def __post_init__(self) -> None:
         if self.prompt_tokens < 64:
             raise ValueError("prompt_tokens must be at least 64")

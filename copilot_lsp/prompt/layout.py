@@ -81,6 +81,7 @@ def render_prompt(
     suffix: str,
     snippets: Sequence[PromptSnippet] = (),
     file: FileInfo | None = None,
+    middle_start: str = "",
 ) -> str:
     """The whole prompt. Without snippets and path this is exactly ``template.render``."""
     file = file or FileInfo()
@@ -88,10 +89,10 @@ def render_prompt(
     before = context_text(template, snippets, file)
     local_prefix = header(template, file) + prefix
     if not repo_form:
-        return template.render(before + local_prefix, suffix)
+        return template.render(before + local_prefix, suffix, middle_start)
     if template.path_after_fim_prefix:
-        body = template.render(f"{file.path}\n{local_prefix}", suffix)
+        body = template.render(f"{file.path}\n{local_prefix}", suffix, middle_start)
         return f"{before}{template.file_sep}{body}"
     return f"{before}{template.file_sep}{file.path or 'untitled'}\n" + template.render(
-        local_prefix, suffix
+        local_prefix, suffix, middle_start
     )

@@ -50,11 +50,13 @@ class FimTemplate:
             m for m in (self.prefix, self.suffix, self.middle, self.repo_name, self.file_sep) if m
         )
 
-    def render(self, prefix: str, suffix: str) -> str:
-        """The bare FIM prompt (no header, no cross-file context)."""
+    def render(self, prefix: str, suffix: str, middle_start: str = "") -> str:
+        """The bare FIM prompt (no header, no cross-file context). ``middle_start`` is text
+        just before the cursor given as the start of the middle rather than the end of the
+        prefix (see :attr:`copilot_lsp.prompt.budget.TokenBudget.line_in_middle`)."""
         if self.order == "causal":
-            return prefix
-        middle = f"{self.middle_glue}{self.middle}"
+            return prefix + middle_start
+        middle = f"{self.middle_glue}{self.middle}{middle_start}"
         if self.order == "spm":
             return f"{self.suffix}{suffix}{self.prefix}{self.prefix_glue}{prefix}{middle}"
         return f"{self.prefix}{self.prefix_glue}{prefix}{self.suffix}{suffix}{middle}"

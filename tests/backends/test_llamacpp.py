@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -145,3 +146,17 @@ def test_drafted_decoding_leaves_a_cache_the_next_request_can_reuse(
     fresh = backend.generate(typed, GREEDY, CancelToken())
     assert reused.reused_prompt_tokens >= backend.count_tokens(prompt) + 4
     assert reused.text == fresh.text
+
+
+def test_a_prompt_ending_inside_a_word_is_healed(backend: LlamaCppBackend) -> None:
+    """``sqlite3.Connectio`` splits into ``.Connect`` ``io``, a split the model never saw
+    (``.Connection`` is one token): healing drops the word and lets the model write it."""
+    prompt = QWEN25_CODER.render(
+        "import sqlite3\n\n\n",
+        "\n    return sqlite3.connect(path)\n",
+        "def open_db(path: str) -> sqlite3.Connectio",
+    )
+    healing = dataclasses.replace(GREEDY, token_healing=True)
+    healed = backend.generate(prompt, healing, CancelToken())
+    assert healed.text.startswith("n:")
+    assert healed.prompt_tokens == backend.count_tokens(prompt.removesuffix(".Connectio"))

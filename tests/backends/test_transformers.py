@@ -109,3 +109,17 @@ def test_missing_and_corrupt_models_are_clear_errors(tmp_path: Path) -> None:
         load_backend("transformers", str(corrupt), 2048, 0)
     with pytest.raises(BackendError, match="could not load"):
         load_backend("transformers", str(tmp_path), 2048, 0)  # a directory without a model
+
+
+def test_a_prompt_ending_inside_a_word_is_healed(
+    backend: transformers_backend.TransformersBackend,
+) -> None:
+    """The prompt's unfinished word is dropped and written again by the model: the answer
+    goes on from the last typed letter, and special tokens never count as text."""
+    typed = PROMPT + "fibon"
+    plain = backend.generate(typed, GREEDY, CancelToken())
+    healed = backend.generate(
+        typed, GenerationOptions(max_new_tokens=10, token_healing=True), CancelToken()
+    )
+    assert healed.text.startswith("acci(n")
+    assert healed.prompt_tokens < plain.prompt_tokens
