@@ -29,6 +29,7 @@ PIECES = [
     b"(self",  # 14
     b"\xff\xff",  # 15
     b"\xff\xffa",  # 16
+    b"(\n",  # 17
 ]
 VOCABULARY = VocabularyIndex(PIECES)
 
@@ -38,6 +39,12 @@ def test_agreeing_tokens_start_with_the_text_or_are_a_start_of_it() -> None:
     assert sorted(VOCABULARY.agreeing(b"it").tolist()) == [4, 10]
     assert sorted(VOCABULARY.agreeing(b"\xff\xff").tolist()) == [15, 16]
     assert VOCABULARY.agreeing(b"zzz").tolist() == []
+
+
+def test_healing_never_breaks_the_line_the_user_is_typing() -> None:
+    assert sorted(VOCABULARY.agreeing(b"(").tolist()) == [13, 14, 17]
+    logits = Healing(b"(", VOCABULARY).constrain(np.zeros(len(PIECES), dtype=np.float32))
+    assert np.flatnonzero(np.isfinite(logits)).tolist() == [13, 14]
 
 
 def test_the_word_the_prompt_ends_in_is_dropped_whole() -> None:
