@@ -60,14 +60,15 @@ def typing(backend: ScriptedBackend, prefix: str, suffix: str) -> str:
     ).text
 
 
-def test_while_typing_the_cursor_line_starts_the_middle_for_engines_that_heal() -> None:
-    """Everything before the middle marker stays the same along a line, so the engine's
-    KV cache keeps the suffix; the line's text is healed at the end of the prompt."""
+def test_while_typing_the_middle_starts_every_eight_lines_for_engines_that_heal() -> None:
+    """Everything before the middle marker stays the same while the user types on, so the
+    engine's KV cache keeps the suffix; the typed text is healed at the end of the prompt."""
     backend = ScriptedBackend("b\n", heals_tokens=True)
+    above = "".join(f"x{line} = {line}\n" for line in range(8))
     suffix = "\n\nprint(add(1, 2))\n"
-    assert typing(backend, "def add(a, b):\n    return a +", suffix) == "b"
-    typing(backend, "def add(a, b):\n    return a + b", suffix)
-    head = "<|fim_prefix|>def add(a, b):\n<|fim_suffix|>" + suffix + "<|fim_middle|>"
+    assert typing(backend, above + "def add(a, b):\n    return a +", suffix) == "b"
+    typing(backend, above + "def add(a, b):\n    return a + b", suffix)
+    head = f"<|fim_prefix|>{above}<|fim_suffix|>{suffix}<|fim_middle|>def add(a, b):\n"
     assert backend.prompts == [head + "    return a +", head + "    return a + b"]
     assert all(options.token_healing for options in backend.options)
 

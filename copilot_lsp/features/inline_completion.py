@@ -34,7 +34,7 @@ from copilot_lsp.syntax import CompletionKind, analyze_text, language_of
 
 DEFAULT_BUDGET = TokenBudget()
 AUTOMATIC_BUDGET = TokenBudget(
-    prompt_tokens=1024, suffix_share=0.06, anchor_lines=32, line_in_middle=True
+    prompt_tokens=1024, suffix_share=0.06, anchor_lines=32, middle_lines=8
 )
 """While typing, the suffix is evaluated anew on every request (the KV cache can only keep
 what comes before the cursor), so automatic requests give it 6% of the window (~55 tokens):
@@ -129,8 +129,8 @@ def complete(
         options = dataclasses.replace(
             options, max_new_tokens=max(options.max_new_tokens, code_request.min_new_tokens)
         )
-    if budget.line_in_middle and not heals_tokens(backend):
-        budget = dataclasses.replace(budget, line_in_middle=False)
+    if budget.middle_lines and not heals_tokens(backend):
+        budget = dataclasses.replace(budget, middle_lines=0)
     prefix = request.prefix
     dangling = _dangling_spaces(line_before)
     if dangling:
@@ -153,7 +153,7 @@ def complete(
     options = dataclasses.replace(
         options,
         stop_texts=tuple(dict.fromkeys(options.stop_texts + template.stop_texts)),
-        token_healing=budget.line_in_middle,
+        token_healing=bool(budget.middle_lines),
     )
     stop_check = answer_is_complete(kind, line_before, request.suffix, request.prefix)
     context = CursorContext.of(request.prefix, request.suffix, kind)

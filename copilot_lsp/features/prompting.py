@@ -23,6 +23,7 @@ from copilot_lsp.prompt.budget import (
     Window,
     approximate_tokens,
     fit_window,
+    split_middle,
 )
 from copilot_lsp.prompt.layout import FileInfo, context_text, header, render_prompt
 from copilot_lsp.prompt.templates import QWEN25_CODER, FimTemplate, select_template
@@ -122,7 +123,7 @@ def build_prompt(
     )
     fixed = cached_count(header(template, file)) + 8  # header and markers
     # Counted once for both windows below: the prefix may be a whole large file.
-    cursor_line = prefix.count("\n") if budget.anchor_lines else None
+    cursor_line = prefix.count("\n") if budget.anchor_lines or budget.middle_lines else None
     snippets: list[Snippet] = []
     context_tokens = 0
     if engine is not None and budget.context_tokens > 0:
@@ -159,8 +160,7 @@ def build_prompt(
         cursor_line,
     )
     lines_above, middle_start = window.prefix, ""
-    if budget.line_in_middle and template.order == "psm":
-        cut = window.prefix.rfind("\n") + 1
-        lines_above, middle_start = window.prefix[:cut], window.prefix[cut:]
+    if budget.middle_lines and cursor_line is not None and template.order == "psm":
+        lines_above, middle_start = split_middle(window.prefix, cursor_line, budget.middle_lines)
     text = render_prompt(template, lines_above, window.suffix, snippets, file, middle_start)
     return BuiltPrompt(text, window, tuple(snippets), context_tokens, time.perf_counter() - started)

@@ -36,11 +36,13 @@ class TokenBudget:
     """When the window does not reach the top of the file, start it at a line number that
     is a multiple of this (0: start it wherever the budget ends)."""
 
-    line_in_middle: bool = False
-    """Give the cursor line's text before the cursor as the start of the FIM middle, not as
-    the end of the prefix. The prompt then only changes at its end while the user types
-    along a line, so the backend's KV cache keeps the suffix too instead of evaluating it
-    again on every keystroke. Needs token healing (the line may end inside a word)."""
+    middle_lines: int = 0
+    """When not 0, the text before the cursor from the last line whose number is a multiple
+    of this goes into the FIM middle, as if the model had written it, instead of ending the
+    prefix. While the user types on, the prompt then only grows at its end, so the backend's
+    KV cache keeps the suffix too instead of evaluating it again after every keystroke; it
+    changes once every ``middle_lines`` lines. Needs token healing (the text may end inside
+    a word)."""
 
     def __post_init__(self) -> None:
         if self.prompt_tokens < 64:
@@ -49,8 +51,8 @@ class TokenBudget:
             value = getattr(self, name)
             if not 0.0 <= value < 1.0:
                 raise ValueError(f"{name} must be in [0, 1), got {value}")
-        if self.anchor_lines < 0:
-            raise ValueError("anchor_lines must not be negative")
+        if self.anchor_lines < 0 or self.middle_lines < 0:
+            raise ValueError("anchor_lines and middle_lines must not be negative")
 
     @property
     def context_tokens(self) -> int:
@@ -177,3 +179,14 @@ def fit_window(
     kept_prefix = "".join(line + "\n" for line in kept_above) + head
     kept_suffix = tail + "".join("\n" + line for line in below[:taken_below])
     return Window(kept_prefix, kept_suffix, used_prefix, used_suffix, first_line)
+
+
+def split_middle(window_prefix: str, cursor_line: int, middle_lines: int) -> tuple[str, str]:
+    """(prefix, middle start): the window's text before the cursor cut at the start of the
+    last line whose number is a multiple of ``middle_lines`` (or at the window's start)."""
+    first_line = cursor_line - window_prefix.count("\n")
+    kept = max(0, cursor_line - cursor_line % middle_lines - first_line)
+    cut = 0
+    for _ in range(kept):
+        cut = window_prefix.index("\n", cut) + 1
+    return window_prefix[:cut], window_prefix[cut:]

@@ -53,7 +53,7 @@ class FimTemplate:
     def render(self, prefix: str, suffix: str, middle_start: str = "") -> str:
         """The bare FIM prompt (no header, no cross-file context). ``middle_start`` is text
         just before the cursor given as the start of the middle rather than the end of the
-        prefix (see :attr:`copilot_lsp.prompt.budget.TokenBudget.line_in_middle`)."""
+        prefix (see :attr:`copilot_lsp.prompt.budget.TokenBudget.middle_lines`)."""
         if self.order == "causal":
             return prefix + middle_start
         middle = f"{self.middle_glue}{self.middle}{middle_start}"

@@ -6,7 +6,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from copilot_lsp.prompt.budget import TokenBudget, anchored, approximate_tokens, fit_window
+from copilot_lsp.prompt.budget import (
+    TokenBudget,
+    anchored,
+    approximate_tokens,
+    fit_window,
+    split_middle,
+)
 
 
 def words(text: str) -> int:
@@ -95,3 +101,23 @@ def test_a_kept_start_does_not_flip_back_and_forth_at_an_anchor_line() -> None:
     assert anchored(taken=101, cursor_line=165, anchor=32, keep_from=96) == 165 - 96
     # Once the budget no longer reaches the kept line, the start moves on.
     assert anchored(taken=100, cursor_line=165, anchor=32, keep_from=64) == 165 - 96
+
+
+def test_the_middle_starts_on_the_last_line_that_is_a_multiple() -> None:
+    window = "".join(f"line {n}\n" for n in range(20, 27)) + "cur"  # file lines 20..27
+    cut = window.index("line 24")
+    assert split_middle(window, 27, 8) == (window[:cut], "line 24\nline 25\nline 26\ncur")
+    assert split_middle(window, 27, 1) == (window[:-3], "cur")
+    # The window starts after that line (it was cut by the budget): all of it is middle.
+    assert split_middle(window, 27, 16) == ("", window)
+    assert split_middle("cur", 0, 8) == ("", "cur")
+
+
+@given(st.lists(st.text("ab \t", max_size=5), min_size=1, max_size=30), st.integers(1, 10))
+def test_the_middle_split_keeps_every_character(lines: list[str], every: int) -> None:
+    window = "\n".join(lines)
+    cursor_line = 40 + len(lines) - 1
+    head, middle = split_middle(window, cursor_line, every)
+    assert head + middle == window
+    assert head == "" or head.endswith("\n")
+    assert middle.count("\n") == min(cursor_line % every, len(lines) - 1)
