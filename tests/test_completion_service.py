@@ -83,6 +83,19 @@ async def test_cache_and_typing_through_can_be_switched_off(tmp_path: Path) -> N
     assert len(backend.prompts) == 3
 
 
+async def test_the_naive_baseline_keeps_the_cursor_line_in_the_prefix(tmp_path: Path) -> None:
+    """Automatic requests start the FIM middle before the cursor for engines that heal
+    tokens; the naive baseline asks the plain prefix-suffix-middle prompt."""
+    backend = ScriptedBackend("3.14 * r * r\n", heals_tokens=True)
+    service, _ = service_with(backend, tmp_path)
+    await service.complete(URI, PREFIX, SUFFIX, False, NO_WAIT)
+    naive = dataclasses.replace(NO_WAIT, naive_baseline=True)
+    await service.complete(URI, PREFIX + "3", SUFFIX, False, naive)
+    assert backend.prompts[0].endswith("<|fim_middle|>def area(r):\n    return")
+    assert backend.prompts[1].endswith("    return 3<|fim_suffix|>\n<|fim_middle|>")
+    assert [options.token_healing for options in backend.options] == [True, False]
+
+
 async def test_newer_request_supersedes_a_running_one(tmp_path: Path) -> None:
     backend = BlockingBackend("x\n")
     service, _ = service_with(backend, tmp_path)

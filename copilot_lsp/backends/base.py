@@ -40,8 +40,8 @@ class GenerationOptions:
     """Greedy decoding checks up to this many tokens guessed from the prompt in one batch
     (prompt-lookup drafting; llama.cpp only; 0 = off); same answer up to rounding."""
     token_healing: bool = False
-    """Drop the prompt's last token when it is text and let the model write it again, among
-    tokens that agree with it (engines with ``heals_tokens``; others ignore it)."""
+    """Drop the word (or else the token) the prompt ends in and let the model write it again,
+    among tokens that agree with it (engines with ``heals_tokens``; others ignore it)."""
 
 
 @dataclass

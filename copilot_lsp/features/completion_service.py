@@ -479,7 +479,10 @@ class CompletionService:
                 dataclasses.replace(DEFAULT_BUDGET, prompt_tokens=settings.prompt_tokens)
                 if invoked
                 else dataclasses.replace(
-                    AUTOMATIC_BUDGET, prompt_tokens=settings.typing_prompt_tokens
+                    AUTOMATIC_BUDGET,
+                    prompt_tokens=settings.typing_prompt_tokens,
+                    # The naive baseline's prompt is the plain prefix-suffix-middle one.
+                    middle_lines=0 if settings.naive_baseline else AUTOMATIC_BUDGET.middle_lines,
                 )
             )
             result = complete(

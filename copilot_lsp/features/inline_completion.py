@@ -36,12 +36,13 @@ DEFAULT_BUDGET = TokenBudget()
 AUTOMATIC_BUDGET = TokenBudget(
     prompt_tokens=1024, suffix_share=0.06, anchor_lines=32, middle_lines=8
 )
-"""While typing, the suffix is evaluated anew on every request (the KV cache can only keep
-what comes before the cursor), so automatic requests give it 6% of the window (~55 tokens):
-`bench latency` measured 233 of 358 prompt tokens re-evaluated per request with a full one.
-The window's first line moves once every 32 lines: in a file longer than the window, a
-window that slid with every keystroke made each request evaluate the whole prompt again.
-The server replaces ``prompt_tokens`` with the ``typingPromptTokens`` setting."""
+"""While typing, the text before the cursor from every 8th line on is the start of the FIM
+middle (engines that heal tokens; see ``TokenBudget.middle_lines``), so the KV cache keeps
+the suffix from one keystroke to the next; it is evaluated again once every 8 lines, and
+with engines that cannot heal after every keystroke, so it gets 6% of the window (~55
+tokens). The window's first line moves once every 32 lines: in a file longer than the
+window, a window that slid with every keystroke made each request evaluate the whole prompt
+again. The server replaces ``prompt_tokens`` with the ``typingPromptTokens`` setting."""
 
 
 @dataclass(frozen=True)
