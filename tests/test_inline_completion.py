@@ -74,12 +74,14 @@ def test_while_typing_the_middle_starts_every_eight_lines_for_engines_that_heal(
 
 
 def test_engines_that_cannot_heal_keep_the_cursor_line_in_the_prefix() -> None:
+    plain = "<|fim_prefix|>def add(a, b):\n    return a +<|fim_suffix|>\n<|fim_middle|>"
     backend = ScriptedBackend("b\n")
     typing(backend, "def add(a, b):\n    return a +", "\n")
-    assert backend.prompts == [
-        "<|fim_prefix|>def add(a, b):\n    return a +<|fim_suffix|>\n<|fim_middle|>"
-    ]
-    assert not backend.options[0].token_healing
+    beams = ScriptedBackend("b\n", heals_tokens=True)
+    request = CompletionRequest("def add(a, b):\n    return a +", "\n")
+    complete(beams, request, GenerationOptions(num_beams=2), CancelToken(), budget=AUTOMATIC_BUDGET)
+    assert backend.prompts == beams.prompts == [plain]
+    assert not backend.options[0].token_healing and not beams.options[0].token_healing
 
 
 def test_budget_clips_at_line_boundaries() -> None:

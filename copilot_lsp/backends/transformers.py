@@ -109,7 +109,7 @@ class _HfStop(HfStoppingCriteria):
 class TransformersBackend:
     name = "transformers"
     heals_tokens = True
-    """(Greedy and sampled decoding; beam search evaluates the prompt whole.)"""
+    """(Greedy and sampled decoding; beam search does not heal.)"""
 
     def __init__(self, model_path: str, context_window: int = 4096, threads: int = 0) -> None:
         self.model_path = model_path

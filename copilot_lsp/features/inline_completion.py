@@ -130,8 +130,8 @@ def complete(
         options = dataclasses.replace(
             options, max_new_tokens=max(options.max_new_tokens, code_request.min_new_tokens)
         )
-    if budget.middle_lines and not heals_tokens(backend):
-        budget = dataclasses.replace(budget, middle_lines=0)
+    if budget.middle_lines and not (heals_tokens(backend) and options.num_beams == 1):
+        budget = dataclasses.replace(budget, middle_lines=0)  # (beam search does not heal)
     prefix = request.prefix
     dangling = _dangling_spaces(line_before)
     if dangling:

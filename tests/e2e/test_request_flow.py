@@ -176,3 +176,30 @@ async def test_a_block_comes_a_first_line_first_and_the_rest_by_typing_through(
     after = (await idle(flow_client))["counters"]
     assert after["modelCalls"] == before["modelCalls"] + 1, "one call wrote the whole block"
     assert after["typingThrough"] == before["typingThrough"] + 1
+
+
+async def test_typing_on_evaluates_only_the_new_text_not_the_code_below(
+    flow_client: LanguageClient,
+) -> None:
+    """The code below the cursor is in the prompt, yet a request a few keystrokes later,
+    which needs the model again, only evaluates what was typed: the prompt before the FIM
+    middle is the same, and the typed text is at its end."""
+    uri = "untitled:below.py"
+    head = "def mean(values):\n    total = "
+    below = "".join(f"\n    check_{n}(values, total, {n})" for n in range(6))
+    open_document(flow_client, uri, head + below + "\n    return total / len(values)\n")
+    await idle(flow_client)
+    first = await flow_client.text_document_inline_completion_async(
+        ask(uri, 1, 12, trigger=AUTOMATIC)
+    )
+    assert isinstance(first, lsp.InlineCompletionList) and first.items
+    shown = (await idle(flow_client))["lastGeneration"]
+    # Text the suggestion did not foresee: typing-through cannot answer, the model must.
+    insert(flow_client, uri, 2, 1, 12, "math.fsum(v")
+    before = (await idle(flow_client))["counters"]
+    await flow_client.text_document_inline_completion_async(ask(uri, 1, 23, trigger=AUTOMATIC))
+    status_now = await idle(flow_client)
+    assert status_now["counters"]["modelCalls"] == before["modelCalls"] + 1
+    generation = status_now["lastGeneration"]
+    assert generation["promptTokens"] >= shown["promptTokens"] >= 60
+    assert generation["promptTokens"] - generation["reusedPromptTokens"] <= 6, generation
