@@ -27,16 +27,12 @@ class VocabularyIndex:
         self._sorted = [piece for piece, _ in order]
         self._ids = np.array([token for _, token in order], dtype=np.int64)
         self._by_piece = {piece: token for piece, token in reversed(order)}
-        self._last_line_break = np.array([piece.rfind(b"\n") for piece in pieces])
 
-    def agreeing(self, text: bytes, line_break_after: bool = True) -> np.ndarray:
-        """Ids of the tokens that start with ``text`` or are a proper start of it (without
-        ``line_break_after``: not those that go on with a line break)."""
+    def agreeing(self, text: bytes) -> np.ndarray:
+        """Ids of the tokens that start with ``text`` or are a proper start of it."""
         start = bisect_left(self._sorted, text)
         end = bisect_left(self._sorted, _after_all_starting_with(text), lo=start)
         longer = self._ids[start:end]
-        if not line_break_after:
-            longer = longer[self._last_line_break[longer] < len(text)]
         shorter = [
             token
             for length in range(1, len(text))
@@ -66,11 +62,8 @@ class Healing:
         return bool(self.pending)
 
     def constrain(self, logits: np.ndarray) -> np.ndarray:
-        """``logits`` with every token that disagrees with the pending text ruled out, and
-        every token that would also break the line after it: the user is typing along
-        that line. (``(\n`` is one token, which the model tends to like better than ``(``
-        alone: on the cross-file benchmark it broke two lines that went on.)"""
-        allowed = self.vocabulary.agreeing(self.pending, line_break_after=False)
+        """``logits`` with every token that disagrees with the pending text ruled out."""
+        allowed = self.vocabulary.agreeing(self.pending)
         constrained = np.full_like(logits, -np.inf)
         constrained[allowed] = logits[allowed]
         return constrained
