@@ -46,14 +46,19 @@ async def test_server_advertises_inline_completion_and_incremental_sync(
     assert capabilities.position_encoding == lsp.PositionEncodingKind.Utf16
 
 
+@pytest.mark.parametrize(
+    "trigger", [lsp.InlineCompletionTriggerKind.Invoked, lsp.InlineCompletionTriggerKind.Automatic]
+)
 @pytest.mark.parametrize("anchor", ["return sum(values) /", "cleaned = [char.lower()"])
 async def test_completion_in_a_function_body_makes_the_example_pass(
-    client: LanguageClient, tmp_path: Path, anchor: str
+    client: LanguageClient, tmp_path: Path, anchor: str, trigger: lsp.InlineCompletionTriggerKind
 ) -> None:
+    """Automatic requests heal the end of the typed text: at the end of a finished line
+    (``cleaned = ...``) the answer must still be the next line, not more of this one."""
     cursor = cursor_at(anchor)
     open_document(client, cursor.uri, cursor.text)
     result = await client.text_document_inline_completion_async(
-        ask(cursor.uri, cursor.line, cursor.character)
+        ask(cursor.uri, cursor.line, cursor.character, trigger=trigger)
     )
     assert isinstance(result, lsp.InlineCompletionList) and result.items
     completed = apply_item(cursor.text, result.items[0])
