@@ -192,6 +192,24 @@ async def test_typing_through_a_precomputed_line_precomputes_the_one_after(
     assert (second + "total += 1\n    ") in backend.prompts[-1]
 
 
+async def test_a_precompute_into_the_next_lines_keeps_the_prompt_before_the_middle(
+    tmp_path: Path,
+) -> None:
+    """The suggestion is shown on line 7; the next line's precompute is on line 8, where a
+    request of its own would start a new middle. It starts the middle where the shown one
+    did instead, so the engine's KV cache keeps the prompt being typed in."""
+    backend = ScriptedBackend("total += 1\n", heals_tokens=True)
+    service, _ = service_with(backend, tmp_path)
+    settings = dataclasses.replace(NO_WAIT, precompute=True)
+    prefix = "def f():\n" + "    total = 0\n" * 6 + "    "
+    await service.complete(URI, prefix, "\n", False, settings, "python")
+    await service._precompute
+    shown, precomputed = backend.prompts
+    head = shown.split("<|fim_middle|>")[0]
+    assert head == "<|fim_prefix|><|fim_suffix|>\n" and precomputed.startswith(head)
+    assert precomputed.endswith("<|fim_middle|>" + prefix + "total += 1\n    ")
+
+
 async def test_no_precompute_after_shutdown(tmp_path: Path) -> None:
     service, runner = service_with(ScriptedBackend("3.14 * r * r\n"), tmp_path)
     service.shutdown()

@@ -449,6 +449,7 @@ class CompletionService:
         language: str,
         precompute: bool = False,
         progress: Progress | None = None,
+        middle_from: int | None = None,
     ) -> Callable[[Backend, CancelToken], tuple[CompletionResult, bool]]:
         """The model-thread job: the completion, and whether the cache answered it."""
         document = self._documents.get(uri)
@@ -462,6 +463,7 @@ class CompletionService:
             language_id=language,
             context=self.context,
             window_start=document.window_start if document is not None else None,
+            middle_from=middle_from,
         )
         options = generation_options(settings)
         if precompute:
@@ -544,7 +546,19 @@ class CompletionService:
             await asyncio.sleep(_PRECOMPUTE_IDLE_SECONDS)
             if self.model.state != "ready":
                 return
-            work = self._work(uri, prefix, suffix, False, settings, language, precompute=True)
+            # The middle starts where the shown suggestion's did: a precompute that crossed
+            # into the next 8 lines would move the KV cache off the prompt being typed in.
+            origin_line = shown.prefix.count("\n")
+            work = self._work(
+                uri,
+                prefix,
+                suffix,
+                False,
+                settings,
+                language,
+                precompute=True,
+                middle_from=origin_line,
+            )
             completion, _ = await self.model.run(work)
             if completion.text and uri in self._documents:
                 next_id = uuid.uuid4().hex[:16]

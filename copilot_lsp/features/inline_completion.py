@@ -68,6 +68,9 @@ class CompletionRequest:
     window_start: int | None = None
     """The line the last prompt's window in this document started on: an anchored budget
     keeps it while it fits (see :func:`copilot_lsp.prompt.budget.anchored`)."""
+    middle_from: int | None = None
+    """Start the FIM middle as a request on this line would (the next line's precompute
+    passes the line it was asked from, so that both prompts share all before the middle)."""
 
 
 @dataclass
@@ -147,6 +150,7 @@ def complete(
         request.path,
         language,
         request.window_start,
+        request.middle_from,
     )
     prompt = built.text
     prompt_seconds = time.perf_counter() - started

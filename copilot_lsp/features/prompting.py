@@ -109,9 +109,11 @@ def build_prompt(
     path: str = "",
     language: str | None = None,
     keep_from: int | None = None,
+    middle_from: int | None = None,
 ) -> BuiltPrompt:
     """``keep_from``: the line the last window in this document started on (kept while the
-    budget reaches it, for budgets with ``anchor_lines``)."""
+    budget reaches it, for budgets with ``anchor_lines``). ``middle_from``: start the middle
+    as a request on that line would (budgets with ``middle_lines``)."""
     started = time.perf_counter()
     cached_count = lru_cache(maxsize=4096)(count)
     spec = LANGUAGES.get(language or "")
@@ -161,6 +163,8 @@ def build_prompt(
     )
     lines_above, middle_start = window.prefix, ""
     if budget.middle_lines and cursor_line is not None and template.order == "psm":
-        lines_above, middle_start = split_middle(window.prefix, cursor_line, budget.middle_lines)
+        lines_above, middle_start = split_middle(
+            window.prefix, cursor_line, budget.middle_lines, middle_from
+        )
     text = render_prompt(template, lines_above, window.suffix, snippets, file, middle_start)
     return BuiltPrompt(text, window, tuple(snippets), context_tokens, time.perf_counter() - started)

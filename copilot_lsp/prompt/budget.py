@@ -181,11 +181,15 @@ def fit_window(
     return Window(kept_prefix, kept_suffix, used_prefix, used_suffix, first_line)
 
 
-def split_middle(window_prefix: str, cursor_line: int, middle_lines: int) -> tuple[str, str]:
+def split_middle(
+    window_prefix: str, cursor_line: int, middle_lines: int, from_line: int | None = None
+) -> tuple[str, str]:
     """(prefix, middle start): the window's text before the cursor cut at the start of the
-    last line whose number is a multiple of ``middle_lines`` (or at the window's start)."""
+    last line whose number is a multiple of ``middle_lines`` at or above the cursor's line
+    (or ``from_line``'s, when it is not below the cursor), or at the window's start."""
     first_line = cursor_line - window_prefix.count("\n")
-    kept = max(0, cursor_line - cursor_line % middle_lines - first_line)
+    line = cursor_line if from_line is None or from_line > cursor_line else from_line
+    kept = max(0, line - line % middle_lines - first_line)
     cut = 0
     for _ in range(kept):
         cut = window_prefix.index("\n", cut) + 1

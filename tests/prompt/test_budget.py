@@ -111,6 +111,10 @@ def test_the_middle_starts_on_the_last_line_that_is_a_multiple() -> None:
     # The window starts after that line (it was cut by the budget): all of it is middle.
     assert split_middle(window, 27, 16) == ("", window)
     assert split_middle("cur", 0, 8) == ("", "cur")
+    # As a request on line 23 would (the precompute of the line after a suggestion).
+    assert split_middle(window, 27, 8, from_line=23) == ("", window)
+    assert split_middle(window, 27, 4, from_line=26) == (window[:cut], window[cut:])
+    assert split_middle(window, 27, 8, from_line=30) == split_middle(window, 27, 8)
 
 
 @given(st.lists(st.text("ab \t", max_size=5), min_size=1, max_size=30), st.integers(1, 10))
