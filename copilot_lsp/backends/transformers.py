@@ -228,6 +228,9 @@ class TransformersBackend:
         stop_check: StopCheck | None = None,
     ) -> Generation:
         tokens = self._tokenize(prompt)
+        healing = None
+        if options.token_healing and options.num_beams == 1:
+            tokens, healing = heal(tokens, self._vocabulary_index())
         sampler, criteria = start_decoding(
             options,
             cancel,
@@ -240,9 +243,6 @@ class TransformersBackend:
         try:
             if options.num_beams > 1:
                 return self._beam_search(tokens, options, criteria, started)
-            healing = None
-            if options.token_healing:
-                tokens, healing = heal(tokens, self._vocabulary_index())
             reused, logits = self._prefill(tokens, cancel)
             prefilled = time.perf_counter()
             if logits is None:

@@ -1,22 +1,25 @@
 // Pure settings logic: what the user configured -> how to launch the server and which
 // initializationOptions to send. No `vscode` import here, so it is unit-tested directly.
 
+/** The names of the extension's `copilot.*` settings. */
+export const SETTING_KEYS = [
+  "enable",
+  "pythonPath",
+  "serverArgs",
+  "model",
+  "backend",
+  "serverUrl",
+  "maxNewTokens",
+  "temperature",
+  "contextWindow",
+  "threads",
+  "promptTokens",
+  "typingPromptTokens",
+  "debounceMs",
+] as const;
+
 /** The `copilot.*` settings as VS Code hands them over (any may be missing or mistyped). */
-export interface RawSettings {
-  enable?: unknown;
-  pythonPath?: unknown;
-  serverArgs?: unknown;
-  model?: unknown;
-  backend?: unknown;
-  serverUrl?: unknown;
-  maxNewTokens?: unknown;
-  temperature?: unknown;
-  contextWindow?: unknown;
-  threads?: unknown;
-  promptTokens?: unknown;
-  typingPromptTokens?: unknown;
-  debounceMs?: unknown;
-}
+export type RawSettings = { [key in (typeof SETTING_KEYS)[number]]?: unknown };
 
 export interface LaunchSpec {
   command: string;

@@ -1,29 +1,14 @@
 // The Host interface over the real `vscode` API (the only other file importing `vscode`).
 import * as vscode from "vscode";
 import type { Host } from "./controller";
-import type { RawSettings } from "./settings";
+import { SETTING_KEYS } from "./settings";
 import { which } from "./which";
 
 export function createHost(item: vscode.StatusBarItem): Host {
   return {
     settings: () => {
       const config = vscode.workspace.getConfiguration("copilot");
-      const keys: (keyof RawSettings)[] = [
-        "enable",
-        "pythonPath",
-        "serverArgs",
-        "model",
-        "backend",
-        "serverUrl",
-        "maxNewTokens",
-        "temperature",
-        "contextWindow",
-        "threads",
-        "promptTokens",
-        "typingPromptTokens",
-        "debounceMs",
-      ];
-      return Object.fromEntries(keys.map((key) => [key, config.get(key)]));
+      return Object.fromEntries(SETTING_KEYS.map((key) => [key, config.get(key)]));
     },
     which: (program) => which(program),
     setStatus: (view) => {

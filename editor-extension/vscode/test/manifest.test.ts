@@ -2,6 +2,7 @@
 // every setting the extension reads is contributed with a description.
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { SETTING_KEYS } from "../src/settings";
 
 const manifest = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8"));
 const source = (name: string) => readFileSync(new URL(`../src/${name}`, import.meta.url), "utf8");
@@ -19,7 +20,7 @@ describe("package.json", () => {
   });
 
   it("contributes every setting the extension reads, each with a description", () => {
-    const read = [...source("vscodeHost.ts").matchAll(/^\s+"(\w+)",$/gm)].map((m) => m[1]);
+    const read = [...SETTING_KEYS];
     expect(read.length).toBeGreaterThan(8);
     for (const key of read) {
       const property = properties[`copilot.${key}`];
