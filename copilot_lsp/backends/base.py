@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity), the engines' default thread count."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
 
 FinishReason = Literal["stop_token", "stop_check", "length", "cancelled", "time_budget"]
 

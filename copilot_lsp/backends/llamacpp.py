@@ -15,6 +15,7 @@ from copilot_lsp.backends.base import (
     Generation,
     GenerationOptions,
     StopCheck,
+    available_cores,
 )
 from copilot_lsp.decoding.healing import VocabularyIndex, heal
 from copilot_lsp.decoding.lookup import prompt_lookup
@@ -81,13 +82,6 @@ def threads_for_now(cores: int, busy: int | None) -> int:
     278 tokens took 63 s on 2 threads against 4 s on 1 while other jobs ran). So use only
     the cores that nothing else wants."""
     return cores if busy is None else max(1, cores - busy)
-
-
-def available_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 class LlamaCppBackend:

@@ -28,8 +28,8 @@ from copilot_lsp.backends.base import (
     Generation,
     GenerationOptions,
     StopCheck,
+    available_cores,
 )
-from copilot_lsp.backends.llamacpp import available_cores
 from copilot_lsp.decoding.healing import VocabularyIndex, heal
 from copilot_lsp.decoding.loop import CANCELLED, decode, start_decoding
 from copilot_lsp.decoding.stopping import StopCriteria, cut_at_stop_text

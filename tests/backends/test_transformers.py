@@ -4,6 +4,8 @@ once to safetensors in the cache)."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -123,3 +125,18 @@ def test_a_prompt_ending_inside_a_word_is_healed(
     )
     assert healed.text.startswith("acci(n")
     assert healed.prompt_tokens < plain.prompt_tokens
+
+
+def test_the_engine_loads_without_llama_cpp_installed() -> None:
+    """A transformers-only setup (a GPU machine with torch) need not build llama.cpp."""
+    blocked = (
+        "import sys\n"
+        "class NoLlamaCpp:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] == 'llama_cpp':\n"
+        "            raise ImportError('llama_cpp is not installed')\n"
+        "sys.meta_path.insert(0, NoLlamaCpp())\n"
+        "from copilot_lsp.backends import load_backend\n"
+        "import copilot_lsp.backends.transformers\n"
+    )
+    subprocess.run([sys.executable, "-c", blocked], check=True, timeout=120)
