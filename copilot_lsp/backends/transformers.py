@@ -138,6 +138,20 @@ class TransformersBackend:
         """The tokens whose keys and values are in ``_cache``, in order."""
         self._stop_id_cache: dict[tuple[str, ...], frozenset[int]] = {}
         self._vocabulary: VocabularyIndex | None = None
+        if self.device == "cuda":
+            # cuDNN's attention kernel (which torch may pick on recent GPUs) plans each new
+            # sequence length anew: every decode step and prefill chunk is a new length, and
+            # on an H200 that made a 64-token chunk of a 135M model take ~100 ms, not ~5.
+            torch.backends.cuda.enable_cudnn_sdp(False)
+            self._warm_up()
+
+    def _warm_up(self) -> None:
+        """Run one prefill chunk and one decode step at load: CUDA's first kernels (library
+        handles, module loading) otherwise cost the first request seconds."""
+        filler = self._tokenize("def warm_up():\n    return 0\n" * 16)[:_PREFILL_CHUNK]
+        self._prefill(filler, CancelToken())
+        self._forward(filler[:1])
+        self.reset_cache()
 
     def count_tokens(self, text: str) -> int:
         return len(self._tokenize(text))
