@@ -168,7 +168,9 @@ def block_end(
     enclosing blocks, stopping at a new definition. Holes that span blocks need it (the
     oracle's multi-line ceiling, 300 holes: 0.89 against 0.72), but real models then
     ramble on past the line they were asked for (fast model, 50 single-line holes: 0.42
-    against 0.54 with the block floor), so it is off by default.
+    against 0.54 with the block floor), so it is off by default. With the quality model,
+    100 holes each: multi-line 0.53 against 0.47, single-line 0.87 against 0.90; the
+    model's own end token does not tell the two apart (it ends the rambling answers too).
     """
     lines = text.split("\n")
     if len(lines) < 2:
