@@ -15,17 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from copilot_lsp.backends.base import Backend, BackendError
-from copilot_lsp.eval.datasets import (
-    BENCHMARKS,
-    INFILL_CURSORS,
-    DatasetError,
-    Task,
-    load_benchmark,
-    select,
-)
+from copilot_lsp.eval.datasets import BENCHMARKS, INFILL_CURSORS, load_benchmark, select
 from copilot_lsp.eval.model import load_model, model_label
 from copilot_lsp.eval.oracle import OracleBackend
 from copilot_lsp.eval.runner import EvalError, RunConfig, timed_run
+from copilot_lsp.eval.task import DatasetError, Task
 from copilot_lsp.models import DEFAULT_PRESET, PRESETS, ModelError
 from copilot_lsp.prompt.budget import TokenBudget
 

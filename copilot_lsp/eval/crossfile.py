@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from copilot_lsp.context.engine import ContextEngine
-from copilot_lsp.eval.datasets import DatasetError, Task, benchdata_dir
+from copilot_lsp.eval.task import DatasetError, Task, benchdata_dir
 from copilot_lsp.features.inline_completion import CompletionRequest
 from copilot_lsp.prompt.fim import Budget, clip_prefix
 

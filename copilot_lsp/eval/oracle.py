@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from copilot_lsp.backends.base import CancelToken, Generation, GenerationOptions, StopCheck
-from copilot_lsp.eval.datasets import Task
+from copilot_lsp.eval.task import Task
 from copilot_lsp.prompt.fim import QWEN25_CODER
 
 _PROBE = 300

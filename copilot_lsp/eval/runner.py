@@ -24,8 +24,8 @@ from tqdm import tqdm
 from copilot_lsp.backends.base import Backend, BackendError, CancelToken, GenerationOptions
 from copilot_lsp.eval import matching
 from copilot_lsp.eval.crossfile import task_request
-from copilot_lsp.eval.datasets import Task
 from copilot_lsp.eval.sandbox import ExecResult, Limits, run_program
+from copilot_lsp.eval.task import Task
 from copilot_lsp.features.inline_completion import (
     AUTOMATIC_BUDGET,
     DEFAULT_BUDGET,

@@ -27,8 +27,9 @@ from typing import Any
 
 from copilot_lsp.backends.base import Backend, BackendError, CancelToken
 from copilot_lsp.eval import sandbox
-from copilot_lsp.eval.datasets import DatasetError, Task, load_humaneval, select
+from copilot_lsp.eval.datasets import load_humaneval, select
 from copilot_lsp.eval.model import load_model, model_label
+from copilot_lsp.eval.task import DatasetError, Task
 from copilot_lsp.features.test_generation import TestGenerationError, generate_tests
 from copilot_lsp.models import ModelError
 

@@ -12,8 +12,8 @@ from copilot_lsp.backends.base import (
     GenerationOptions,
     StopCheck,
 )
-from copilot_lsp.eval.datasets import Task
 from copilot_lsp.eval.oracle import OracleBackend
+from copilot_lsp.eval.task import Task
 
 
 @dataclass

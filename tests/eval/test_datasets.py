@@ -10,14 +10,13 @@ import pytest
 
 from copilot_lsp.eval.datasets import (
     BENCHMARKS,
-    DatasetError,
-    benchdata_dir,
     load_benchmark,
     load_infilling,
     mbpp_prompt,
     select,
 )
 from copilot_lsp.eval.sandbox import toolchain_missing
+from copilot_lsp.eval.task import DatasetError, benchdata_dir
 
 
 @pytest.mark.parametrize(

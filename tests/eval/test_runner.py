@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from copilot_lsp.eval import report
-from copilot_lsp.eval.datasets import Task, load_benchmark, select
+from copilot_lsp.eval.datasets import load_benchmark, select
 from copilot_lsp.eval.passk import pass_at_k
 from copilot_lsp.eval.runner import (
     SAMPLES_FILE,
@@ -18,6 +18,7 @@ from copilot_lsp.eval.runner import (
     read_records,
     run_tasks,
 )
+from copilot_lsp.eval.task import Task
 from tests.eval.fakes import ReferenceBackend
 
 
