@@ -233,7 +233,6 @@ def load_humaneval_x(short: str) -> list[Task]:
 
 
 def _loaders(crossfile_context: bool, infill_cursor: str) -> dict[str, Callable[[], list[Task]]]:
-
     table: dict[str, Callable[[], list[Task]]] = {"humaneval": load_humaneval, "mbpp": load_mbpp}
     for name in INFILLING_FILES:
         table[name] = lambda name=name: load_infilling(name, infill_cursor)
