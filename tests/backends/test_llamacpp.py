@@ -160,3 +160,35 @@ def test_a_prompt_ending_inside_a_word_is_healed(backend: LlamaCppBackend) -> No
     healed = backend.generate(prompt, healing, CancelToken())
     assert healed.text.startswith("n:")
     assert healed.prompt_tokens == backend.count_tokens(prompt.removesuffix(".Connectio"))
+
+
+def _file_prompt(module: str, typed: str = "") -> str:
+    """A FIM prompt of a few hundred tokens, cut from one of the project's own files."""
+    source = (Path(__file__).parents[2] / "copilot_lsp" / module).read_text()
+    return QWEN25_CODER.render(source[:2500] + typed, "\n")
+
+
+def test_going_back_to_a_file_brings_its_cache_back(backend: LlamaCppBackend) -> None:
+    """A prompt from another file would drop the cache; it is kept aside and restored when
+    the first file's prompt comes back, and answers exactly as a fresh evaluation does."""
+    first, other = _file_prompt("postprocess.py"), _file_prompt("syntax.py")
+    assert backend.count_tokens(first) > 500 and backend.count_tokens(other) > 500
+    backend.generate(first, GREEDY, CancelToken())
+    assert backend.generate(other, GREEDY, CancelToken()).reused_prompt_tokens < 10
+    typed = _file_prompt("postprocess.py", typed="#")  # one keystroke on
+    back = backend.generate(typed, GREEDY, CancelToken())
+    assert back.reused_prompt_tokens >= backend.count_tokens(first) - 8
+    backend.reset_cache()
+    fresh = backend.generate(typed, GREEDY, CancelToken())
+    assert fresh.reused_prompt_tokens == 0
+    assert back.text == fresh.text
+    # Batching differs (the tail against the whole prompt): equal up to rounding.
+    assert back.mean_logprob == pytest.approx(fresh.mean_logprob, abs=0.05)
+
+
+def test_short_prompts_are_not_kept_aside(backend: LlamaCppBackend) -> None:
+    backend.reset_cache()
+    backend.generate(PROMPT, GREEDY, CancelToken())
+    backend.generate(_file_prompt("syntax.py"), GREEDY, CancelToken())
+    again = backend.generate(PROMPT, GREEDY, CancelToken())
+    assert again.reused_prompt_tokens < 5  # evaluated again: cheaper than keeping it
