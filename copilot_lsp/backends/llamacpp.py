@@ -18,6 +18,7 @@ from copilot_lsp.backends.base import (
     GenerationOptions,
     StopCheck,
     available_cores,
+    common_prefix_length,
 )
 from copilot_lsp.decoding.healing import VocabularyIndex, heal
 from copilot_lsp.decoding.lookup import prompt_lookup
@@ -32,15 +33,6 @@ tokens, and brought back only when that saves evaluating at least this many (~3 
 1.5B model on 2 cores, against a few milliseconds to copy it back)."""
 _SNAPSHOTS = 4
 """KV caches kept aside, least recently used dropped first (~30 KB a token, 1.5B model)."""
-
-
-def _common_prefix(first: Sequence[int], second: Sequence[int]) -> int:
-    count = 0
-    for a, b in zip(first, second, strict=False):
-        if a != b:
-            break
-        count += 1
-    return count
 
 
 class KvSnapshots:
@@ -61,7 +53,7 @@ class KvSnapshots:
             self._keep()
         best, best_shared = None, shared
         for key in self._kept:
-            common = _common_prefix(key, tokens)
+            common = common_prefix_length(key, tokens)
             if common > best_shared:
                 best, best_shared = key, common
         if best is None or best_shared - shared < _SNAPSHOT_MIN_TOKENS:
@@ -203,7 +195,7 @@ class LlamaCppBackend:
         llm = self._llm
         shared = 0
         if reuse_kv:
-            shared = self._snapshots.switch(tokens, _common_prefix(llm._input_ids, tokens))
+            shared = self._snapshots.switch(tokens, common_prefix_length(llm._input_ids, tokens))
         # Always evaluate at least the last prompt token so that its logits are fresh.
         reuse = min(shared, len(tokens) - 1)
         if reuse > 0 and llm._ctx.kv_cache_seq_rm(-1, reuse, -1):

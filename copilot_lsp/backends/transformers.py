@@ -29,6 +29,7 @@ from copilot_lsp.backends.base import (
     GenerationOptions,
     StopCheck,
     available_cores,
+    common_prefix_length,
 )
 from copilot_lsp.decoding.healing import VocabularyIndex, heal
 from copilot_lsp.decoding.loop import CANCELLED, decode, start_decoding
@@ -215,11 +216,7 @@ class TransformersBackend:
 
         Returns how many tokens were reused and the next-token logits (None if cancelled).
         """
-        shared = 0
-        for cached, new in zip(self._cached_ids, tokens, strict=False):
-            if cached != new:
-                break
-            shared += 1
+        shared = common_prefix_length(self._cached_ids, tokens)
         # Always evaluate at least the last prompt token so that its logits are fresh.
         reuse = min(shared, len(tokens) - 1)
         if self._cache is None or reuse == 0:

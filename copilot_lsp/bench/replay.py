@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 
+from copilot_lsp.backends.base import common_prefix_length
 from copilot_lsp.syntax import indentation
 
 LANGUAGES = {".py": "python", ".js": "javascript", ".ts": "typescript", ".go": "go"}
@@ -167,12 +168,7 @@ def keystrokes(body: str, seed: int, stale_rate: float = 0.15) -> list[Keystroke
 
 def matched_chars(suggestion: str, typed_next: str) -> int:
     """How many characters of the suggestion the person then typed themselves."""
-    count = 0
-    for shown, typed in zip(suggestion, typed_next, strict=False):
-        if shown != typed:
-            break
-        count += 1
-    return count
+    return common_prefix_length(suggestion, typed_next)
 
 
 def percentile(values: list[float], fraction: float) -> float | None:
