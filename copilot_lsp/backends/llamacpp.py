@@ -51,6 +51,8 @@ class KvSnapshots:
         llm = self._llm
         if llm.n_tokens - shared >= _SNAPSHOT_MIN_TOKENS:
             self._keep()
+        if len(tokens) - shared < _SNAPSHOT_MIN_TOKENS:
+            return shared  # (a keystroke's prompt: nothing kept could save enough)
         best, best_shared = None, shared
         for key in self._kept:
             common = common_prefix_length(key, tokens)

@@ -1,20 +1,24 @@
 // Pure settings logic: what the user configured -> how to launch the server and which
 // initializationOptions to send. No `vscode` import here, so it is unit-tested directly.
 
-/** The names of the extension's `copilot.*` settings. */
-export const SETTING_KEYS = [
-  "enable",
-  "pythonPath",
-  "serverArgs",
-  "model",
-  "backend",
-  "serverUrl",
+/** Settings passed on to the server as they are: text values, then numbers. */
+const SERVER_TEXT_KEYS = ["model", "backend", "serverUrl"] as const;
+const SERVER_NUMBER_KEYS = [
   "maxNewTokens",
   "temperature",
   "contextWindow",
   "threads",
   "promptTokens",
   "typingPromptTokens",
+] as const;
+
+/** The names of the extension's `copilot.*` settings. */
+export const SETTING_KEYS = [
+  "enable",
+  "pythonPath",
+  "serverArgs",
+  ...SERVER_TEXT_KEYS,
+  ...SERVER_NUMBER_KEYS,
   "debounceMs",
 ] as const;
 
@@ -63,24 +67,11 @@ export function launchSpec(raw: RawSettings, which: (program: string) => string 
  */
 export function serverOptions(raw: RawSettings): ServerOptions {
   const options: ServerOptions = {};
-  const strings: [keyof RawSettings, string][] = [
-    ["model", "model"],
-    ["backend", "backend"],
-    ["serverUrl", "serverUrl"],
-  ];
-  for (const [key, name] of strings) {
+  for (const key of SERVER_TEXT_KEYS) {
     const value = text(raw[key]);
-    if (value !== undefined) options[name] = value;
+    if (value !== undefined) options[key] = value;
   }
-  const numbers = [
-    "maxNewTokens",
-    "temperature",
-    "contextWindow",
-    "threads",
-    "promptTokens",
-    "typingPromptTokens",
-  ] as const;
-  for (const key of numbers) {
+  for (const key of SERVER_NUMBER_KEYS) {
     const value = number(raw[key]);
     if (value !== undefined) options[key] = value;
   }
