@@ -158,7 +158,7 @@ def _serve(args: argparse.Namespace) -> int:
         # may still run and free the model before the interpreter tears down.
         server.completions.shutdown()
         server.model.close()
-    return 0
+    return server.exit_code
 
 
 def _private_stdout() -> BinaryIO:

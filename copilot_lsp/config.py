@@ -194,7 +194,8 @@ def _check(name: str, value: Any, rule: _Rule) -> Any:
 
 
 def parse_settings(raw: Any, base: Settings | None = None) -> ParsedSettings:
-    """Merge client-supplied options over ``base``; bad entries keep the base value."""
+    """Merge client-supplied options over ``base``; bad entries keep the base value and
+    ``null`` puts a setting back to its default (a client's way to clear it)."""
     base = base or Settings()
     if raw is None:
         return ParsedSettings(base)
@@ -211,6 +212,7 @@ def parse_settings(raw: Any, base: Settings | None = None) -> ParsedSettings:
             problems.append(f"unknown setting {key!r} ignored")
             continue
         if value is None:
+            values[name] = getattr(Settings(), name)
             continue
         try:
             values[name] = _check(name, value, rule)

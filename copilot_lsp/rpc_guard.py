@@ -94,6 +94,13 @@ class GuardedProtocol:
                 self, request_id if _valid_id(request_id) else None, error.code, error.message
             )
             return
+        if getattr(self, "_shutdown", False) and getattr(message, "method", "exit") != "exit":
+            # pygls drops everything after `shutdown` without a word; LSP asks that a
+            # request then gets InvalidRequest (a notification is dropped).
+            request_id = getattr(message, "id", None)
+            if _valid_id(request_id):
+                send_error(self, request_id, INVALID_REQUEST, "the server is shut down")
+            return
         super().handle_message(message)  # type: ignore[misc]
 
     def _locked(self) -> bool:

@@ -102,6 +102,9 @@ class CopilotServer(LanguageServer):
         self.pending_problems: list[str] = []
         """Settings problems found during initialize, shown once the client is ready."""
         self._load_task: asyncio.Task[None] | None = None
+        self.shut_down = False
+        self.exit_code = 0
+        """1 when the client sends `exit` without `shutdown` first (as LSP asks)."""
         self.auth_token: str | None = None
         """Set for network listeners with a token: clients must initialize with it."""
         self.counters: Counter[str] = Counter()
@@ -384,7 +387,9 @@ def create_server() -> CopilotServer:
 
     @server.feature(lsp.INITIALIZE)
     def on_initialize(ls: CopilotServer, params: lsp.InitializeParams) -> None:
-        ls.documents.encoding = str(ls.workspace.position_encoding or "utf-16")
+        # pygls gives the negotiated kind as an enum (UTF-16 when the client names none).
+        encoding = ls.workspace.position_encoding or lsp.PositionEncodingKind.Utf16
+        ls.documents.encoding = lsp.PositionEncodingKind(encoding).value
         parsed = parse_settings(params.initialization_options)
         ls.settings = parsed.settings
         ls.pending_problems = parsed.problems
@@ -428,12 +433,12 @@ def create_server() -> CopilotServer:
         return await ls.inline_completion(params)
 
     @server.command(ACCEPTED_COMMAND)
-    def on_accepted(ls: CopilotServer, suggestion_id: Any) -> None:
-        ls.completions.accepted(_suggestion_id(suggestion_id))
+    def on_accepted(ls: CopilotServer, *args: Any) -> None:
+        ls.completions.accepted(_suggestion_id(args))
 
     @server.command(REJECTED_COMMAND)
-    def on_rejected(ls: CopilotServer, suggestion_id: Any) -> None:
-        ls.completions.rejected(_suggestion_id(suggestion_id))
+    def on_rejected(ls: CopilotServer, *args: Any) -> None:
+        ls.completions.rejected(_suggestion_id(args))
 
     @server.command(GENERATE_TESTS_COMMAND)
     async def on_generate_tests(ls: CopilotServer, *args: Any) -> lsp.WorkspaceEdit:
@@ -459,12 +464,17 @@ def create_server() -> CopilotServer:
     def on_shutdown(ls: CopilotServer, params: Any) -> None:
         ls.completions.shutdown()
         ls.model.close()
+        ls.shut_down = True
+
+    @server.feature(lsp.EXIT)
+    def on_exit(ls: CopilotServer, params: Any) -> None:
+        ls.exit_code = 0 if ls.shut_down else 1
 
     return server
 
 
-def _suggestion_id(value: Any) -> str:
+def _suggestion_id(args: tuple[Any, ...]) -> str:
     """The suggestion id a command was run with (its only argument)."""
-    if isinstance(value, str) and value:
-        return value
+    if len(args) == 1 and isinstance(args[0], str) and args[0]:
+        return args[0]
     raise JsonRpcInvalidParams("expected the suggestion id (a string) as the only argument")

@@ -143,15 +143,22 @@ def parser_for(language: str) -> tree_sitter.Parser | None:
     return tree_sitter.Parser(tree_sitter.Language(getattr(module, spec.function)()))
 
 
+def utf8(text: str) -> bytes:
+    """The bytes tree-sitter parses. A lone surrogate (valid JSON, so possible in an
+    editor's document) passes as 3 bytes, like any other character of its plane, so byte
+    offsets stay consistent with :func:`_utf8_len`."""
+    return text.encode("utf-8", errors="surrogatepass")
+
+
 def _point(text: str) -> tuple[int, int]:
     """The (row, byte column) reached after ``text``."""
     row = text.count("\n")
     last = text[text.rfind("\n") + 1 :]
-    return row, len(last.encode("utf-8"))
+    return row, _utf8_len(last)
 
 
 def _utf8_len(text: str) -> int:
-    return len(text) if text.isascii() else len(text.encode("utf-8"))
+    return len(text) if text.isascii() else len(utf8(text))
 
 
 def common_affixes(old: str, new: str) -> tuple[int, int]:
@@ -192,7 +199,7 @@ class ParsedDocument:
         self.parser = parser_for(language)
         self.text = text
         self._parsed_text = text
-        self._tree = self.parser.parse(text.encode("utf-8")) if self.parser else None
+        self._tree = self.parser.parse(utf8(text)) if self.parser else None
 
     def update(self, text: str) -> None:
         self.text = text
@@ -226,7 +233,7 @@ class ParsedDocument:
             old_end_point=_point(head + old_middle),
             new_end_point=_point(head + new_middle),
         )
-        self._tree = self.parser.parse(text.encode("utf-8"), self._tree)
+        self._tree = self.parser.parse(utf8(text), self._tree)
 
 
 # --- cursor analysis -------------------------------------------------------------------

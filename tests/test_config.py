@@ -39,3 +39,10 @@ def test_request_flow_switches_parse_as_booleans() -> None:
     parsed = parse_settings({"typingThrough": False, "cache": "no", "debounceMs": 0})
     assert parsed.settings.typing_through is False and parsed.settings.debounce_ms == 0
     assert parsed.settings.cache is True and any("'cache'" in p for p in parsed.problems)
+
+
+def test_null_puts_a_setting_back_to_its_default() -> None:
+    base = Settings(model="tiny", max_new_tokens=2)
+    parsed = parse_settings({"maxNewTokens": None}, base)
+    assert parsed.settings == Settings(model="tiny")
+    assert parsed.problems == []

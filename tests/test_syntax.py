@@ -169,3 +169,13 @@ def test_incremental_parse_equals_fresh_parse(edits: list[tuple[int, int, str]])
         assert document.tree is not None and fresh.tree is not None
         assert str(document.tree.root_node) == str(fresh.tree.root_node)
         assert document.tree.root_node.end_byte == len(text.encode("utf-8"))
+
+
+def test_a_lone_surrogate_parses_and_reparses() -> None:
+    """Valid JSON can carry a lone surrogate into a document."""
+    document = ParsedDocument('x = "a\ud800b"\ndef f(a):\n    return ', "python")
+    assert document.tree is not None
+    document.update(document.text + "a\udc00")
+    assert document.tree is not None and document.tree.root_node.end_point[0] == 2
+    analysis = analyze_text('x = "\ud800"\ndef f(a):\n    ', "\n", "python")
+    assert analysis.kind is not CompletionKind.NONE

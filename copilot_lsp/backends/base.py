@@ -27,6 +27,12 @@ def common_prefix_length(first: Sequence[object], second: Sequence[object]) -> i
     return count
 
 
+def model_bytes(text: str) -> bytes:
+    """UTF-8 for a tokenizer. A lone surrogate (valid JSON, so possible in an editor's
+    document) cannot be encoded; it becomes ``?`` rather than failing the request."""
+    return text.encode("utf-8", errors="replace")
+
+
 FinishReason = Literal["stop_token", "stop_check", "length", "cancelled", "time_budget"]
 
 

@@ -19,6 +19,7 @@ from copilot_lsp.backends.base import (
     StopCheck,
     available_cores,
     common_prefix_length,
+    model_bytes,
 )
 from copilot_lsp.decoding.healing import VocabularyIndex, heal
 from copilot_lsp.decoding.lookup import prompt_lookup
@@ -178,13 +179,13 @@ class LlamaCppBackend:
 
     def tokenize(self, text: str) -> list[int]:
         """Token ids without BOS, special markers as special tokens (TokenizingBackend)."""
-        return self._llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+        return self._llm.tokenize(model_bytes(text), add_bos=False, special=True)
 
     def model_metadata(self) -> dict[str, str]:
         return {str(key): str(value) for key, value in self._llm.metadata.items()}
 
     def _tokenize(self, text: str) -> list[int]:
-        return self._llm.tokenize(text.encode("utf-8"), add_bos=True, special=True)
+        return self._llm.tokenize(model_bytes(text), add_bos=True, special=True)
 
     def _prefill(
         self, tokens: list[int], cancel: CancelToken, reuse_kv: bool = True

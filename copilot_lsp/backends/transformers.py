@@ -30,6 +30,7 @@ from copilot_lsp.backends.base import (
     StopCheck,
     available_cores,
     common_prefix_length,
+    model_bytes,
 )
 from copilot_lsp.decoding.healing import VocabularyIndex, heal
 from copilot_lsp.decoding.loop import CANCELLED, decode, start_decoding
@@ -158,7 +159,7 @@ class TransformersBackend:
         return len(self._tokenize(text))
 
     def _tokenize(self, text: str) -> list[int]:
-        return list(self.tokenizer(text)["input_ids"])
+        return list(self.tokenizer(model_bytes(text).decode("utf-8"))["input_ids"])
 
     def _stop_ids(self, stop_texts: tuple[str, ...]) -> frozenset[int]:
         """The tokenizer's and generation config's end tokens plus every stop text that is

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import tree_sitter
 
-from copilot_lsp.syntax import ParsedDocument
+from copilot_lsp.syntax import ParsedDocument, utf8
 
 WHOLE_LINES = 6
 """Definitions up to this many lines are shown whole."""
@@ -276,4 +276,4 @@ def definitions(document: ParsedDocument) -> list[Definition]:
     extract = _EXTRACTORS.get(document.language)
     if extract is None or document.tree is None:
         return []
-    return extract(document.text.encode("utf-8"), document.tree.root_node)
+    return extract(utf8(document.text), document.tree.root_node)

@@ -37,7 +37,8 @@ class Snippet:
     @property
     def key(self) -> str:
         """Identity across requests: same path and text -> same snippet."""
-        digest = hashlib.blake2b(self.text.encode("utf-8"), digest_size=8).hexdigest()
+        text = self.text.encode("utf-8", "surrogatepass")
+        digest = hashlib.blake2b(text, digest_size=8).hexdigest()
         return f"{self.path}#{digest}"
 
 

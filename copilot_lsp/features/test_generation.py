@@ -26,6 +26,7 @@ from copilot_lsp.backends.base import Backend, CancelToken, GenerationOptions
 from copilot_lsp.documents import Document
 from copilot_lsp.postprocess import cut_at_markers
 from copilot_lsp.prompt.fim import QWEN25_CODER
+from copilot_lsp.syntax import utf8
 
 Framework = Literal["pytest", "unittest", "go", "jest", "vitest", "node"]
 ReadText = Callable[[Path], str | None]
@@ -101,16 +102,16 @@ def language_of(path: Path) -> str:
 
 def _name(node: Node) -> str:
     name = node.child_by_field_name("name")
-    return name.text.decode() if name is not None and name.text is not None else ""
+    return name.text.decode(errors="replace") if name is not None and name.text is not None else ""
 
 
 def _text(node: Node) -> str:
-    return node.text.decode() if node.text is not None else ""
+    return node.text.decode(errors="replace") if node.text is not None else ""
 
 
 def _python_symbol(source: str, line: int, column: int) -> Symbol | None:
     """The top-level function or class at the cursor; for a class, the method at it."""
-    tree = Parser(_PYTHON).parse(source.encode("utf-8"))
+    tree = Parser(_PYTHON).parse(utf8(source))
     node: Node | None = tree.root_node.descendant_for_point_range((line, column), (line, column))
     chain: list[Node] = []
     while node is not None:

@@ -192,3 +192,10 @@ def test_short_prompts_are_not_kept_aside(backend: LlamaCppBackend) -> None:
     backend.generate(_file_prompt("syntax.py"), GREEDY, CancelToken())
     again = backend.generate(PROMPT, GREEDY, CancelToken())
     assert again.reused_prompt_tokens < 5  # evaluated again: cheaper than keeping it
+
+
+def test_a_lone_surrogate_in_the_prompt_is_no_error(backend: LlamaCppBackend) -> None:
+    """Valid JSON can carry a lone surrogate into a document; it reaches the prompt."""
+    prompt = QWEN25_CODER.render('NAME = "a\ud800b"\n' + PREFIX, "\n")
+    generation = backend.generate(prompt, GREEDY, CancelToken())
+    assert generation.text and generation.prompt_tokens > 0

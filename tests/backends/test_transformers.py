@@ -140,3 +140,11 @@ def test_the_engine_loads_without_llama_cpp_installed() -> None:
         "import copilot_lsp.backends.transformers\n"
     )
     subprocess.run([sys.executable, "-c", blocked], check=True, timeout=120)
+
+
+def test_a_lone_surrogate_in_the_prompt_is_no_error(
+    backend: transformers_backend.TransformersBackend,
+) -> None:
+    """Valid JSON can carry a lone surrogate into a document; it reaches the prompt."""
+    generation = backend.generate('NAME = "a\ud800b"\n' + PROMPT, GREEDY, CancelToken())
+    assert generation.completion_tokens > 0

@@ -118,15 +118,25 @@ class RawServer:
         self.send(message(payload))
 
     # -- session helpers -----------------------------------------------------------------
-    def initialize(self, options: dict[str, Any] | None = None, load_model: bool = False) -> None:
-        """Initialize; the model loads only after `initialized`, so fuzzing the protocol
-        without ``load_model`` never waits for it."""
+    def initialize(
+        self,
+        options: dict[str, Any] | None = None,
+        load_model: bool = False,
+        capabilities: dict[str, Any] | None = None,
+    ) -> None:
+        """Initialize (as a UTF-16 client unless ``capabilities`` says otherwise); the model
+        loads only after `initialized`, so fuzzing the protocol without ``load_model`` never
+        waits for it."""
         answer = self.call(
             "initialize",
             {
                 "processId": None,
                 "rootUri": None,
-                "capabilities": {"general": {"positionEncodings": ["utf-16"]}},
+                "capabilities": (
+                    {"general": {"positionEncodings": ["utf-16"]}}
+                    if capabilities is None
+                    else capabilities
+                ),
                 "initializationOptions": options or {},
             },
         )
