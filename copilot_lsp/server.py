@@ -7,6 +7,7 @@ import logging
 import threading
 import uuid
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -219,41 +220,33 @@ class CopilotServer(LanguageServer):
         self, params: lsp.InlineCompletionParams
     ) -> lsp.InlineCompletionList:
         document = self.document_or_error(params.text_document.uri)
-        encoding = self.documents.encoding
-        position = params.position
         try:
-            cursor = document.offset_at(position.line, position.character, encoding)
+            target = completion_target(
+                document,
+                params.position,
+                params.context.selected_completion_info,
+                self.documents.encoding,
+            )
         except PositionError as error:
             raise JsonRpcInvalidParams(str(error)) from None
-        text = document.text
-        prefix, suffix = text[:cursor], text[cursor:]
-        replace = lsp.Range(start=position, end=position)
-        selected = params.context.selected_completion_info
-        if selected is not None:
-            # Complete as if the item selected in the suggest widget were inserted; the
-            # answer must extend it and replace the same range.
-            start = document.offset_at(
-                selected.range.start.line, selected.range.start.character, encoding, clamp=True
-            )
-            end = document.offset_at(
-                selected.range.end.line, selected.range.end.character, encoding, clamp=True
-            )
-            prefix, suffix = text[:start] + selected.text, text[max(end, cursor) :]
-            replace = selected.range
         invoked = params.context.trigger_kind == lsp.InlineCompletionTriggerKind.Invoked
         try:
             result = await self.completions.complete(
-                document.uri, prefix, suffix, invoked, self.settings, document.language_id
+                document.uri,
+                target.prefix,
+                target.suffix,
+                invoked,
+                self.settings,
+                document.language_id,
             )
         except BackendError as error:
             self.tell_user(f"copilot-lsp: completion failed: {error}", lsp.MessageType.Error)
             return lsp.InlineCompletionList(items=[])
-        head = selected.text if selected is not None else ""
         return lsp.InlineCompletionList(
             items=[
                 lsp.InlineCompletionItem(
-                    insert_text=head + suggestion.text,
-                    range=replace,
+                    insert_text=target.head + suggestion.text,
+                    range=target.replace,
                     command=lsp.Command(
                         title="Accepted",
                         command=ACCEPTED_COMMAND,
@@ -352,6 +345,51 @@ class CopilotServer(LanguageServer):
                 ),
             )
         ]
+
+
+@dataclass(frozen=True)
+class CompletionTarget:
+    prefix: str
+    suffix: str
+    replace: lsp.Range
+    """What an accepted item replaces."""
+    head: str = ""
+    """The suggest widget's selected text, which the item must start with."""
+
+
+def completion_target(
+    document: Document,
+    position: lsp.Position,
+    selected: lsp.SelectedCompletionInfo | None,
+    encoding: str,
+) -> CompletionTarget:
+    """The text around the cursor and the range an item replaces.
+
+    The range is where the cursor really is: a column past the end of its line, or inside
+    a surrogate pair, is moved back, so that accepting never splits a character. With an
+    item selected in the suggest widget, the answer completes as if it were inserted and
+    replaces the same range; a selected range that does not hold the cursor is ignored.
+    Raises PositionError for a line outside the document.
+    """
+    cursor = document.offset_at(position.line, position.character, encoding)
+    text = document.text
+
+    def at(offset: int) -> lsp.Position:
+        return lsp.Position(*document.position_at(offset, encoding))
+
+    if selected is not None:
+        chosen = selected.range
+        start = document.offset_at(chosen.start.line, chosen.start.character, encoding, clamp=True)
+        end = document.offset_at(chosen.end.line, chosen.end.character, encoding, clamp=True)
+        if start <= cursor <= end:
+            return CompletionTarget(
+                text[:start] + selected.text,
+                text[end:],
+                lsp.Range(start=at(start), end=at(end)),
+                selected.text,
+            )
+    here = at(cursor)
+    return CompletionTarget(text[:cursor], text[cursor:], lsp.Range(start=here, end=here))
 
 
 def _command_target(args: tuple[Any, ...]) -> tuple[str, lsp.Position]:
