@@ -6,19 +6,44 @@ import argparse
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from copilot_lsp import __version__
 from copilot_lsp.models import DEFAULT_PRESET, PRESETS
 
 
+def _port(value: str) -> int:
+    if not value.isdigit() or int(value) > 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number 0-65535, got {value!r}")
+    return int(value)
+
+
+def _at_least(low: float, kind: type = int) -> Callable[[str], Any]:
+    """An argparse type: a number of ``kind`` no smaller than ``low``."""
+
+    def parse(value: str) -> Any:
+        try:
+            number = kind(value)
+        except ValueError:
+            number = None
+        if number is None or not number >= low:
+            raise argparse.ArgumentTypeError(
+                f"expected a {'whole ' if kind is int else ''}number of at least {low:g}, "
+                f"got {value!r}"
+            )
+        return number
+
+    return parse
+
+
 def _host_port(value: str) -> tuple[str, int]:
     """HOST:PORT, or PORT alone for 127.0.0.1 (listeners are local unless asked)."""
-    host, _, port = value.rpartition(":")
-    if not port.isdigit() or (_ and not host):
+    host, colon, port = value.rpartition(":")
+    if colon and not host:
         raise argparse.ArgumentTypeError(f"expected [HOST:]PORT, got {value!r}")
-    return host or "127.0.0.1", int(port)
+    return host or "127.0.0.1", _port(port)
 
 
 def _position(value: str) -> tuple[Path, int, int]:
@@ -64,8 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
         "position", type=_position, metavar="FILE:LINE:COL", help="1-based line and column"
     )
     _add_model_options(one)
-    one.add_argument("--max-new-tokens", type=int, default=128)
-    one.add_argument("--temperature", type=float, default=0.0)
+    one.add_argument("--max-new-tokens", type=_at_least(1), default=128)
+    one.add_argument("--temperature", type=_at_least(0, float), default=0.0)
 
     demo = commands.add_parser(
         "demo", help="drive the real server like an editor over the example files"
@@ -76,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     # -- `copilot-lsp http` --
     http = commands.add_parser("http", help="serve a small JSON API (POST /complete, ...)")
     http.add_argument("--host", default="127.0.0.1", help="default: %(default)s (loopback)")
-    http.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    http.add_argument("--port", type=_port, default=8765, help="0 picks a free port")
     http.add_argument(
         "--auth",
         metavar="TOKEN",
@@ -84,9 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="bearer token clients must send (default: $COPILOT_LSP_HTTP_TOKEN); "
         "required when --host is not loopback",
     )
-    http.add_argument("--max-body-bytes", type=int, default=1 << 20)
-    http.add_argument("--max-concurrency", type=int, default=4)
-    http.add_argument("--max-new-tokens", type=int, default=128)
+    http.add_argument("--max-body-bytes", type=_at_least(1), default=1 << 20)
+    http.add_argument("--max-concurrency", type=_at_least(1), default=4)
+    http.add_argument("--max-new-tokens", type=_at_least(1), default=128)
     _add_model_options(http)
 
     from copilot_lsp.eval.command import add_eval_parser
@@ -110,7 +135,7 @@ def _add_playground_parser(commands: argparse._SubParsersAction) -> None:
         "playground", help="serve a local web page with the Monaco editor and ghost text"
     )
     play.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
-    play.add_argument("--port", type=int, default=0, help="port (default: a free one)")
+    play.add_argument("--port", type=_port, default=0, help="port (default: a free one)")
     play.add_argument("--token", help="access token in the URL (default: a random one)")
     play.add_argument("--model", help="preset or GGUF path the page asks for (default: server's)")
     play.add_argument("--open", action="store_true", help="open the page in a web browser")
@@ -120,6 +145,15 @@ def _playground(args: argparse.Namespace) -> int:
     from copilot_lsp.playground import PlaygroundConfig, run_playground
 
     config = PlaygroundConfig(host=args.host, port=args.port)
+    # Each tab's server logs to this terminal at the level asked for here.
+    config.server_command = [
+        sys.executable,
+        "-m",
+        "copilot_lsp",
+        "--log-level",
+        args.log_level,
+        "serve",
+    ]
     if args.token:
         config.token = args.token
     if args.model:
@@ -153,6 +187,10 @@ def _serve(args: argparse.Namespace) -> int:
             server.start_ws(*args.ws)
         else:
             server.start_io(stdin=GuardedReader(sys.stdin.buffer), stdout=_private_stdout())
+    except OSError as error:  # a listener's address in use or not available
+        where = "{}:{}".format(*listen)
+        print(f"copilot-lsp serve: cannot listen on {where}: {error}", file=sys.stderr)
+        return 1
     finally:
         # The client went away (stdin closed) or asked to exit: stop the generation that
         # may still run and free the model before the interpreter tears down.
@@ -176,7 +214,7 @@ def _private_stdout() -> BinaryIO:
 def _complete(args: argparse.Namespace) -> int:
     from copilot_lsp.backends import load_backend
     from copilot_lsp.backends.base import BackendError, CancelToken, GenerationOptions
-    from copilot_lsp.documents import UTF32, Document, PositionError
+    from copilot_lsp.documents import Document, PositionError
     from copilot_lsp.features.inline_completion import CompletionRequest, complete
     from copilot_lsp.models import ModelError, resolve_model
 
@@ -184,11 +222,19 @@ def _complete(args: argparse.Namespace) -> int:
     try:
         text = path.read_text(encoding="utf-8")
         document = Document(path.as_uri() if path.is_absolute() else str(path), text)
-        cursor = document.offset_at(line - 1, column - 1, UTF32)
+        if line > document.line_count:
+            raise PositionError(f"{path} ends at line {document.line_count}")
+        width = len(document.line_text(line - 1))
+        if column > width + 1:
+            raise PositionError(f"line {line} of {path} ends at column {width + 1}")
+        cursor = document.line_starts[line - 1] + column - 1
         backend = load_backend("llamacpp", str(resolve_model(args.model)), 4096, 0)
+        request = CompletionRequest(
+            prefix=text[:cursor], suffix=text[cursor:], invoked=True, path=str(path)
+        )
         result = complete(
             backend,
-            CompletionRequest(prefix=text[:cursor], suffix=text[cursor:], invoked=True),
+            request,
             GenerationOptions(max_new_tokens=args.max_new_tokens, temperature=args.temperature),
             CancelToken(),
         )
@@ -237,9 +283,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=args.log_level, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s"
     )
-    from copilot_lsp.rpc_guard import RedactingFilter
+    from copilot_lsp.rpc_guard import RedactingFilter, RefusalFilter
 
     for handler in logging.getLogger().handlers:
+        handler.addFilter(RefusalFilter())  # a refused request is one line
         handler.addFilter(RedactingFilter())  # no source text in the logs
     if args.command == "serve":
         return _serve(args)

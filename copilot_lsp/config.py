@@ -168,6 +168,10 @@ _ALIASES = {
 }
 
 
+NOT_SETTINGS = frozenset({"token"})
+"""initializationOptions members read elsewhere: a network listener's token (rpc_guard)."""
+
+
 @dataclass
 class ParsedSettings:
     settings: Settings
@@ -206,6 +210,8 @@ def parse_settings(raw: Any, base: Settings | None = None) -> ParsedSettings:
     values: dict[str, Any] = {}
     problems: list[str] = []
     for key, value in raw.items():
+        if key in NOT_SETTINGS:
+            continue
         name = _ALIASES.get(key, key)
         rule = _RULES.get(name)
         if rule is None:

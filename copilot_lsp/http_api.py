@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -23,15 +24,16 @@ from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from copilot_lsp import __version__
 from copilot_lsp.backends.base import Backend, BackendError, CancelToken, GenerationOptions
 from copilot_lsp.features import test_generation
 from copilot_lsp.features.inline_completion import CompletionRequest, complete
+from copilot_lsp.rpc_guard import is_loopback
 
 log = logging.getLogger(__name__)
 TOKEN_ENV = "COPILOT_LSP_HTTP_TOKEN"
-LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 LANGUAGES = {
     "python": ("python", ".py"),
     "go": ("go", ".go"),
@@ -42,6 +44,7 @@ LANGUAGES = {
 }
 """Accepted ``lang`` values (case-insensitive) -> (language, file suffix)."""
 MAX_CANDIDATES = 4
+MAX_NEW_TOKENS = 1024
 
 
 class RequestError(ValueError):
@@ -62,18 +65,17 @@ class HttpConfig:
     max_new_tokens: int = 128
 
 
-def is_loopback(host: str) -> bool:
-    return host in LOOPBACK_HOSTS or host.startswith("127.")
-
-
 def check_config(config: HttpConfig) -> None:
-    """Refuse to start an open server on a network interface."""
+    """Refuse to start an open server on a network interface, or one that would refuse
+    every request."""
     if not is_loopback(config.host) and not config.token:
         raise ValueError(
             f"listening on {config.host} needs a token: pass --auth TOKEN or set ${TOKEN_ENV}"
         )
     if config.max_body_bytes < 1 or config.max_concurrency < 1:
         raise ValueError("--max-body-bytes and --max-concurrency must be at least 1")
+    if not 1 <= config.max_new_tokens <= MAX_NEW_TOKENS:
+        raise ValueError(f"--max-new-tokens must be 1..{MAX_NEW_TOKENS}")
 
 
 _REQUIRED: Any = object()
@@ -111,16 +113,20 @@ class Engine:
         self._lock = threading.Lock()
 
     def complete(self, body: dict[str, Any]) -> dict[str, Any]:
-        _language(body, required=False)
+        language, _ = _language(body, required=False)
         prompt = _field(body, "prompt", str)
         suffix = _field(body, "suffix", str, "")
         n = _field(body, "n", int, 1)
         max_new_tokens = _field(body, "max_new_tokens", int, self.config.max_new_tokens)
         if not 1 <= n <= MAX_CANDIDATES:
             raise RequestError(HTTPStatus.BAD_REQUEST, f"'n' must be 1..{MAX_CANDIDATES}")
-        if not 1 <= max_new_tokens <= 1024:
-            raise RequestError(HTTPStatus.BAD_REQUEST, "'max_new_tokens' must be 1..1024")
-        request = CompletionRequest(prefix=prompt, suffix=suffix, invoked=True)
+        if not 1 <= max_new_tokens <= MAX_NEW_TOKENS:
+            raise RequestError(
+                HTTPStatus.BAD_REQUEST, f"'max_new_tokens' must be 1..{MAX_NEW_TOKENS}"
+            )
+        request = CompletionRequest(
+            prefix=prompt, suffix=suffix, invoked=True, language_id=language
+        )
         options = GenerationOptions(max_new_tokens=max_new_tokens, temperature=0.0)
         started = time.perf_counter()
         with self._lock:
@@ -209,6 +215,7 @@ def openapi_document() -> dict[str, Any]:
     def operation(summary: str, request: str, response: str) -> dict[str, Any]:
         return {
             "summary": summary,
+            "security": [{"bearer": []}],
             "requestBody": {
                 "required": True,
                 "content": {
@@ -286,7 +293,6 @@ def openapi_document() -> dict[str, Any]:
                 "Error": {"type": "object", "properties": {"error": {"type": "string"}}},
             },
         },
-        "security": [{"bearer": []}],
         "paths": {
             "/complete": {
                 "post": operation(
@@ -350,15 +356,27 @@ def make_handler(engine: Engine, config: HttpConfig) -> type[BaseHTTPRequestHand
             )
 
         def do_GET(self) -> None:
-            if self.path == "/openapi.json":
+            path = urlsplit(self.path).path
+            if path == "/openapi.json":
                 self._send(HTTPStatus.OK, spec)
-            elif self.path == "/health":
+            elif path == "/health":
                 self._json(HTTPStatus.OK, {"status": "ok", "version": __version__})
             else:
-                self._json(HTTPStatus.NOT_FOUND, {"error": f"no route GET {self.path}"})
+                self._json(HTTPStatus.NOT_FOUND, {"error": f"no route GET {path}"})
+
+        def _not_allowed(self) -> None:
+            self.close_connection = True
+            allowed = "POST" if urlsplit(self.path).path in routes else "GET"
+            self._json(
+                HTTPStatus.METHOD_NOT_ALLOWED,
+                {"error": f"{self.command} is not allowed here"},
+                {"Allow": allowed},
+            )
+
+        do_PUT = do_DELETE = do_PATCH = _not_allowed
 
         def do_POST(self) -> None:
-            route = routes.get(self.path)
+            route = routes.get(urlsplit(self.path).path)
             length_header = self.headers.get("Content-Length")
             if not self._authorized():
                 self.close_connection = True
@@ -370,7 +388,9 @@ def make_handler(engine: Engine, config: HttpConfig) -> type[BaseHTTPRequestHand
                 return
             if route is None:
                 self.close_connection = True
-                self._json(HTTPStatus.NOT_FOUND, {"error": f"no route POST {self.path}"})
+                self._json(
+                    HTTPStatus.NOT_FOUND, {"error": f"no route POST {urlsplit(self.path).path}"}
+                )
                 return
             if length_header is None or not length_header.isdigit():
                 self.close_connection = True
@@ -413,13 +433,18 @@ def make_handler(engine: Engine, config: HttpConfig) -> type[BaseHTTPRequestHand
     return Handler
 
 
+class _HttpServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+
+class _HttpServer6(_HttpServer):
+    address_family = socket.AF_INET6
+
+
 def create_http_server(backend: Backend, config: HttpConfig) -> ThreadingHTTPServer:
     check_config(config)
-    server = ThreadingHTTPServer(
-        (config.host, config.port), make_handler(Engine(backend, config), config)
-    )
-    server.daemon_threads = True
-    return server
+    server_class = _HttpServer6 if ":" in config.host else _HttpServer  # e.g. ::1
+    return server_class((config.host, config.port), make_handler(Engine(backend, config), config))
 
 
 def token_from(argument: str | None) -> str | None:

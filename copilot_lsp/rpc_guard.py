@@ -16,6 +16,7 @@ from typing import Any
 
 from pygls.exceptions import (
     JsonRpcException,
+    JsonRpcInternalError,
     JsonRpcInvalidParams,
     JsonRpcInvalidRequest,
     JsonRpcMethodNotFound,
@@ -151,8 +152,8 @@ def report_protocol_error(protocol: Any, error: Exception) -> bool:
         log.warning("unparsable message: %s", type(error).__name__)
         send_error(protocol, None, PARSE_ERROR, f"parse error: {type(error).__name__}")
         return True
-    if isinstance(error, JsonRpcException):
-        log.warning("malformed message: %s", error.message)
+    if isinstance(error, JsonRpcException):  # pygls has logged it (see RefusalFilter)
+        log.debug("refused: %s", error.message)
         return True
     return False
 
@@ -179,6 +180,24 @@ class GuardedReader:
         while left > 0 and (chunk := self._stream.read(min(left, 1 << 20))):
             left -= len(chunk)
         return b"\0" if left == 0 else b""
+
+
+class RefusalFilter(logging.Filter):
+    """pygls logs a whole traceback for each request a handler refuses on purpose
+    (InvalidParams for a line outside the document, ...). That is the client's mistake and
+    the answer says so: one warning line, without the traceback, is enough."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        refused = isinstance(error, JsonRpcException) and not isinstance(
+            error, JsonRpcInternalError
+        )
+        if record.name.startswith("pygls") and refused:
+            record.exc_info = record.exc_text = None
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.msg = f"{record.msg} (answered {type(error).__name__}: %s)"
+            record.args = (*(record.args or ()), error.message)
+        return True
 
 
 class RedactingFilter(logging.Filter):

@@ -46,3 +46,8 @@ def test_null_puts_a_setting_back_to_its_default() -> None:
     parsed = parse_settings({"maxNewTokens": None}, base)
     assert parsed.settings == Settings(model="tiny")
     assert parsed.problems == []
+
+
+def test_the_listener_token_is_no_unknown_setting() -> None:
+    parsed = parse_settings({"model": "tiny", "token": "s3cret"})
+    assert parsed.problems == [] and parsed.settings == Settings(model="tiny")

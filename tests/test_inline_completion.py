@@ -119,3 +119,13 @@ def test_the_first_line_of_an_answer_being_written(raw: str, expected: str | Non
 
 def test_the_first_line_so_far_drops_the_spaces_left_out_of_the_prompt() -> None:
     assert first_line_so_far(" 3.14 * r\n", "def f(r):\n    return ", "\n", ()) == "3.14 * r"
+
+
+def test_an_empty_causal_prompt_asks_no_model() -> None:
+    """An empty document with a model without fill-in-the-middle: nothing to go on."""
+    from copilot_lsp.prompt.templates import CAUSAL
+
+    backend = ScriptedBackend("print('hello')")
+    request = CompletionRequest("", "", invoked=True)
+    result = complete(backend, request, GenerationOptions(), CancelToken(), template=CAUSAL)
+    assert result.text == "" and backend.prompts == []

@@ -154,6 +154,8 @@ def complete(
     )
     prompt = built.text
     prompt_seconds = time.perf_counter() - started
+    if not prompt:  # an empty document and a model without fill-in-the-middle
+        return CompletionResult("", kind, "", None, prompt_seconds)
     # replace() keeps every other option (reuse_kv included) as the caller set it.
     options = dataclasses.replace(
         options,

@@ -112,11 +112,51 @@ def test_token_is_checked_when_set() -> None:
         assert call(f"{url}/complete", {"prompt": "x = "}, token="s3cret")[0] == 200
 
 
-def test_non_loopback_host_needs_a_token() -> None:
+@pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.5", "127.example.com", "127.0.0.1.nip.io"])
+def test_non_loopback_host_needs_a_token(host: str) -> None:
+    """A name that only starts like a loopback address may resolve to any machine."""
     with pytest.raises(ValueError, match="needs a token"):
-        check_config(HttpConfig(host="0.0.0.0"))
-    check_config(HttpConfig(host="0.0.0.0", token="t"))
-    check_config(HttpConfig(host="127.0.0.1"))
+        check_config(HttpConfig(host=host))
+    check_config(HttpConfig(host=host, token="t"))
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "localhost"])
+def test_loopback_hosts_need_no_token(host: str) -> None:
+    check_config(HttpConfig(host=host))
+
+
+def test_a_default_answer_length_out_of_range_is_refused_at_start() -> None:
+    with pytest.raises(ValueError, match="max-new-tokens"):
+        check_config(HttpConfig(max_new_tokens=0))
+
+
+def test_it_listens_on_ipv6_loopback() -> None:
+    server = create_http_server(ScriptedBackend("x"), HttpConfig(host="::1", port=0))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        status, body = call(f"http://[::1]:{server.server_address[1]}/health")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    assert status == 200 and body["status"] == "ok"
+
+
+def test_a_query_string_does_not_change_the_route() -> None:
+    with serving(ScriptedBackend("1")) as url:
+        assert call(f"{url}/health?probe=1")[0] == 200
+        assert call(f"{url}/complete?x=1", {"prompt": "x = "})[0] == 200
+
+
+@pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
+def test_other_methods_get_a_json_405(method: str) -> None:
+    with serving(ScriptedBackend("1")) as url:
+        request = urllib.request.Request(f"{url}/complete", data=b"{}", method=method)
+        with pytest.raises(urllib.error.HTTPError) as raised:
+            urllib.request.urlopen(request, timeout=60)
+    assert raised.value.code == 405 and raised.value.headers["Allow"] == "POST"
+    assert "not allowed" in json.loads(raised.value.read())["error"]
 
 
 @dataclass
@@ -164,5 +204,8 @@ def test_openapi_document_lists_the_routes() -> None:
         status, spec = call(f"{url}/openapi.json")
     assert status == 200 and spec["openapi"].startswith("3.")
     assert {"/complete", "/generate-tests"} <= set(spec["paths"])
+    # The token guards the model's routes; health and this document are public.
+    assert spec["paths"]["/complete"]["post"]["security"] == [{"bearer": []}]
+    assert "security" not in spec and "security" not in spec["paths"]["/health"]["get"]
     schema = spec["components"]["schemas"]["CompleteRequest"]
     assert schema["required"] == ["prompt"] and "suffix" in schema["properties"]

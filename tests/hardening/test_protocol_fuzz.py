@@ -324,6 +324,23 @@ def test_requests_after_shutdown_are_refused(tmp_path: Path) -> None:
     raw.close()
 
 
+def test_a_refused_request_is_one_log_line(tmp_path: Path) -> None:
+    """The client's mistake gets its error answer and a warning, not a traceback."""
+    log = tmp_path / "server.log"
+    raw = RawServer(stderr_path=log)
+    raw.initialize()
+    raw.open("file:///short.py", "x = 1\n")
+    where = {"textDocument": {"uri": "file:///short.py"}, "position": {"line": 9, "character": 0}}
+    answer = raw.call("textDocument/inlineCompletion", {**where, "context": {"triggerKind": 1}})
+    assert answer["error"]["code"] == INVALID_PARAMS
+    raw.close()
+    lines = log.read_text().splitlines()
+    assert "Traceback" not in "\n".join(lines)
+    assert [line for line in lines if "line 9 is outside the document" in line] == [
+        next(line for line in lines if "answered JsonRpcInvalidParams" in line)
+    ]
+
+
 def test_exit_without_shutdown_is_exit_code_1(tmp_path: Path) -> None:
     """As LSP asks: the client can tell a crash-like exit from an orderly one."""
     raw = RawServer(stderr_path=tmp_path / "server.log")
