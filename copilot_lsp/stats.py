@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -115,14 +116,32 @@ def add_stats_parser(subparsers: Any) -> None:
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
 
 
+SIGPIPE_EXIT = 128 + 13
+"""The exit status of a command whose reader went away, as the shell reports SIGPIPE."""
+
+
 def run_stats(args: argparse.Namespace) -> int:
     path = args.log or default_log_path()
     if not path.is_file():
         print(f"copilot-lsp stats: no usage log at {path} (nothing recorded yet)", file=sys.stderr)
         return 1
-    summary = summarize(read_events(path))
-    if args.json:
-        print(json.dumps(summary, indent=2))
-    else:
-        print(render(summary, path), end="")
+    try:
+        summary = summarize(read_events(path))
+    except OSError as error:
+        print(f"copilot-lsp stats: cannot read {path}: {error.strerror or error}", file=sys.stderr)
+        return 1
+    text = json.dumps(summary, indent=2) + "\n" if args.json else render(summary, path)
+    return _print(text)
+
+
+def _print(text: str) -> int:
+    """Print ``text``; when the reader has gone (``stats | head``) stop quietly."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Python would report the failed flush again at exit: point stdout at devnull.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return SIGPIPE_EXIT
     return 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import threading
 import time
@@ -63,15 +64,45 @@ class UsageLog:
             self._failed = True
 
 
+FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "event": (str,),
+    "id": (str,),
+    "offer": (str, type(None)),
+    "source": (str,),
+    "latency_ms": (int, float),
+}
+"""The types of the fields ``copilot-lsp stats`` reads (an event may leave any but
+``event`` out)."""
+
+
+def _well_formed(entry: Any) -> bool:
+    """Whether ``entry`` is an event whose known fields have their types."""
+    if not isinstance(entry, dict) or "event" not in entry:
+        return False
+    for name, types in FIELD_TYPES.items():
+        value = entry.get(name)
+        if name in entry and (not isinstance(value, types) or isinstance(value, bool)):
+            return False
+    return "latency_ms" not in entry or _finite(entry["latency_ms"])
+
+
+def _finite(value: float) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:  # an integer too large for a float
+        return False
+
+
 def read_events(path: Path) -> list[dict[str, Any]]:
-    """The events in ``path`` (lines that do not parse are skipped)."""
+    """The events in ``path``; lines that do not parse are skipped (not UTF-8, not JSON, or
+    an event whose fields have the wrong types: a damaged log still gives its figures)."""
     events = []
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
+    with path.open("rb") as handle:
+        for raw in handle:
             try:
-                entry = json.loads(line)
-            except json.JSONDecodeError:
+                entry = json.loads(raw.decode("utf-8"))
+            except (ValueError, RecursionError):  # not UTF-8, not JSON, or nested too deep
                 continue
-            if isinstance(entry, dict) and "event" in entry:
+            if _well_formed(entry):
                 events.append(entry)
     return events

@@ -1,6 +1,8 @@
 """`copilot-lsp stats` over a usage log."""
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -73,3 +75,54 @@ def test_stats_without_a_log_is_a_clear_error(
 ) -> None:
     assert main(["stats", "--log", str(tmp_path / "none.jsonl")]) == 1
     assert "no usage log" in capsys.readouterr().err
+
+
+def test_damaged_lines_and_fields_are_skipped(tmp_path: Path) -> None:
+    """Bytes that are not UTF-8, and events whose fields have the wrong types, count as
+    lines that do not parse; the rest of the log still gives its figures."""
+    path = tmp_path / "usage.jsonl"
+    good = '{"event":"completion","source":"model","latency_ms":5}\n'
+    damaged = [
+        b"\xff\n",
+        b'{"event":"completion","source":"model","latency_ms":"fast"}\n',
+        b'{"event":"completion","source":"model","latency_ms":null}\n',
+        b'{"event":"completion","source":"model","latency_ms":true}\n',
+        b'{"event":"completion","source":"model","latency_ms":1e999}\n',
+        b'{"event":"completion","source":["model"]}\n',
+        b'{"event":"shown","id":["x"]}\n',
+        b'{"event":"shown","id":"y","offer":{"o":1}}\n',
+        b'{"event":"accepted","id":{"x":1}}\n',
+        b'{"event":7}\n',
+        b"[" * 100_000 + b"\n",
+    ]
+    path.write_bytes(good.encode() + b"".join(damaged) + good.encode())
+    assert len(read_events(path)) == 2
+    summary = summarize(read_events(path))
+    assert summary["requests"] == 2 and summary["suggestions_shown"] == 0
+    assert summary["latency_ms"]["all"]["p50"] == 5
+
+
+def test_stats_command_on_a_damaged_log(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "usage.jsonl"
+    write_log(path)
+    with path.open("ab") as handle:
+        handle.write(b'{"event":"shown","id":["x"]}\n{"event":"completion","latency_ms":null}\n')
+    assert main(["stats", "--log", str(path), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["requests"] == 5
+
+
+@pytest.mark.parametrize("form", [[], ["--json"]])
+def test_stats_stops_quietly_when_the_reader_goes(tmp_path: Path, form: list[str]) -> None:
+    """`copilot-lsp stats | head -1`: no BrokenPipeError traceback, the SIGPIPE status."""
+    path = tmp_path / "usage.jsonl"
+    write_log(path)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "copilot_lsp", "stats", "--log", str(path), *form],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # the reader is gone before the command writes
+    error = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 141  # 128 + SIGPIPE
+    assert error == ""

@@ -11,6 +11,9 @@ writes a pytest function for the entry point; the sandbox then runs it
 
 Reported: the share of tests that pass on the canonical solution, the share that fail on
 the mutant, and the share that do both (a correct test that also catches the bug).
+
+With ``--oracle`` no model runs: each problem's "generated" test is HumanEval's own tests
+for it, put through the same post-processing, which gives the ceiling the pipeline leaves.
 """
 
 from __future__ import annotations
@@ -19,13 +22,21 @@ import argparse
 import ast
 import json
 import sys
+import textwrap
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from copilot_lsp.backends.base import Backend, BackendError, CancelToken
+from copilot_lsp.backends.base import (
+    Backend,
+    BackendError,
+    CancelToken,
+    Generation,
+    GenerationOptions,
+    StopCheck,
+)
 from copilot_lsp.eval import sandbox
 from copilot_lsp.eval.datasets import load_humaneval, select
 from copilot_lsp.eval.model import load_model, model_label
@@ -118,6 +129,33 @@ def mutants(code: str, first_line: int = 1) -> Iterator[tuple[str, str]]:
         mutated = ast.unparse(tree)
         if mutated != ast.unparse(ast.parse(code)):
             yield f"line {line}: {what}", mutated
+
+
+def oracle_test(task: Task) -> str:
+    """The test body the oracle writes: HumanEval's own tests, run on the entry point."""
+    return textwrap.indent(task.program_tail.strip("\n") + "\n", "    ")
+
+
+@dataclass
+class TestgenOracle:
+    """A backend that answers the test generator with one task's own tests."""
+
+    task: Task
+    name: str = "oracle"
+    model_path: str = "oracle"
+
+    def generate(
+        self,
+        prompt: str,
+        options: GenerationOptions,
+        cancel: CancelToken,
+        stop_check: StopCheck | None = None,
+    ) -> Generation:
+        text = oracle_test(self.task)
+        return Generation(text, "stop_token", len(prompt) // 4, 0, len(text) // 4, 0.0, 0.0)
+
+    def close(self) -> None:
+        pass
 
 
 @dataclass
@@ -252,16 +290,20 @@ def run(args: argparse.Namespace, backend: Backend | None = None) -> int:
         tasks = select(load_humaneval(), patterns, args.limit, args.seed)
         if not tasks:
             raise DatasetError("no task matches --tasks/--limit")
-        out_dir = args.out or Path("out") / "eval" / f"{BENCHMARK}-{model_label(args.model)}"
+        model = "oracle" if args.oracle else args.model
+        out_dir = args.out or Path("out") / "eval" / f"{BENCHMARK}-{model_label(model)}"
         out_dir.mkdir(parents=True, exist_ok=True)
-        engine = backend or load_model(args.model)
-        max_new_tokens = args.max_new_tokens or 320
+        engine = backend
+        if engine is None and not args.oracle:
+            engine = load_model(args.model, args.threads)
+        max_new_tokens = args.max_new_tokens if args.max_new_tokens is not None else 320
         records: list[TestgenRecord] = []
         started = time.perf_counter()
         try:
             with (out_dir / "samples.jsonl").open("w", encoding="utf-8") as samples:
                 for index, task in enumerate(tasks, 1):
-                    record = evaluate(task, engine, max_new_tokens)
+                    answers = engine if engine is not None else TestgenOracle(task)
+                    record = evaluate(task, answers, max_new_tokens)
                     records.append(record)
                     samples.write(json.dumps(asdict(record)) + "\n")
                     samples.flush()
@@ -271,14 +313,14 @@ def run(args: argparse.Namespace, backend: Backend | None = None) -> int:
                         file=sys.stderr,
                     )
         finally:
-            if backend is None:
+            if backend is None and engine is not None:
                 engine.close()
         summary = summarize(
             records,
             {
                 "benchmark": BENCHMARK,
-                "model": args.model,
-                "model_path": getattr(engine, "model_path", None),
+                "model": model,
+                "model_path": "oracle" if engine is None else getattr(engine, "model_path", None),
                 "seed": args.seed,
                 "max_new_tokens": max_new_tokens,
                 "wall_seconds": round(time.perf_counter() - started, 1),

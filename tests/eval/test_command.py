@@ -104,3 +104,46 @@ def test_plots_skip_when_there_is_nothing_to_draw(tmp_path: Path) -> None:
     assert plots.pass_at_k_curve(records, tmp_path / "a.png") == tmp_path / "a.png"
     assert (tmp_path / "a.png").read_bytes().startswith(PNG)
     assert plots.latency_histogram(records, tmp_path / "b.png") == tmp_path / "b.png"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--limit", "-1"], "--limit: must be at least 1, got -1"),
+        (["--limit", "0"], "--limit: must be at least 1"),
+        (["--limit", "two"], "--limit: 'two' is not a whole number"),
+        (["--samples", "0"], "--samples: must be at least 1"),
+        (["--temperature", "-1"], "--temperature: must be a finite number of 0 or more"),
+        (["--temperature", "nan"], "--temperature: must be a finite number of 0 or more"),
+        (["--max-new-tokens", "0"], "--max-new-tokens: must be at least 1"),
+        (["--workers", "0"], "--workers: must be at least 1"),
+        (["--threads", "-1"], "--threads: must be at least 0"),
+        (["--prompt-tokens", "0"], "--prompt-tokens: must be at least 64"),
+        (["--prompt-tokens", "63"], "--prompt-tokens: must be at least 64"),
+    ],
+)
+def test_out_of_range_numbers_are_usage_errors(argv: list[str], message: str, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        parse(*argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_prompt_token_minimum_is_the_runners(capsys) -> None:
+    """63 is refused by the parser; 64, the prompt budget's minimum, makes a run config."""
+    with pytest.raises(SystemExit):
+        parse("--prompt-tokens", "63")
+    args = parse("--prompt-tokens", "64", "--max-new-tokens", "1", "--temperature", "0")
+    config = make_config(args, ["humaneval"])
+    assert config.budget().prompt_tokens == 64 and config.max_new_tokens == 1
+    assert parse("--limit", "1", "--samples", "1", "--threads", "0").limit == 1
+
+
+def test_bad_limit_exits_without_a_traceback() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "copilot_lsp", "eval", "--benchmark", "humaneval", "--limit", "-1"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and "--limit" in result.stderr

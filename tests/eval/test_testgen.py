@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from copilot_lsp.cli import build_parser
+from copilot_lsp.eval import testgen
 from copilot_lsp.eval.command import run_eval
 from copilot_lsp.eval.testgen import mutants
 from tests.fakes import ScriptedBackend
@@ -50,3 +51,58 @@ def test_testgen_run_scores_the_generated_test(
     assert record["mutant"]  # HumanEval/0 has a mutant its own tests reject
     if kills is not None:
         assert record["fails_mutant"] is kills
+
+
+def _no_model(*args: object) -> None:
+    raise AssertionError("no model should be loaded")
+
+
+def test_testgen_oracle_answers_with_the_tasks_own_tests(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(testgen, "load_model", _no_model)
+    args = build_parser().parse_args(
+        [
+            "eval",
+            "--benchmark",
+            "testgen",
+            "--tasks",
+            "HumanEval/0",
+            "--oracle",
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    assert run_eval(args) == 0
+    summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    assert summary["model"] == "oracle" and summary["model_path"] == "oracle"
+    assert summary["pass_on_canonical"] == 1.0 and summary["fail_on_mutant"] == 1.0
+
+
+def test_testgen_loads_the_model_with_the_threads_option(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loaded: list[tuple[str, int]] = []
+
+    def load(model: str, threads: int = 0) -> ScriptedBackend:
+        loaded.append((model, threads))
+        return ScriptedBackend("    assert has_close_elements([1.0, 2.0], 0.5) is False\n")
+
+    monkeypatch.setattr(testgen, "load_model", load)
+    args = build_parser().parse_args(
+        [
+            "eval",
+            "--benchmark",
+            "testgen",
+            "--tasks",
+            "HumanEval/0",
+            "--model",
+            "tiny",
+            "--threads",
+            "1",
+            "--out",
+            str(tmp_path),
+        ]
+    )
+    assert run_eval(args) == 0
+    assert loaded == [("tiny", 1)]
