@@ -6,44 +6,20 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
 from copilot_lsp import __version__
+from copilot_lsp.argtypes import at_least, port
 from copilot_lsp.models import DEFAULT_PRESET, PRESETS
-
-
-def _port(value: str) -> int:
-    if not value.isdigit() or int(value) > 65535:
-        raise argparse.ArgumentTypeError(f"expected a port number 0-65535, got {value!r}")
-    return int(value)
-
-
-def _at_least(low: float, kind: type = int) -> Callable[[str], Any]:
-    """An argparse type: a number of ``kind`` no smaller than ``low``."""
-
-    def parse(value: str) -> Any:
-        try:
-            number = kind(value)
-        except ValueError:
-            number = None
-        if number is None or not number >= low:
-            raise argparse.ArgumentTypeError(
-                f"expected a {'whole ' if kind is int else ''}number of at least {low:g}, "
-                f"got {value!r}"
-            )
-        return number
-
-    return parse
 
 
 def _host_port(value: str) -> tuple[str, int]:
     """HOST:PORT, or PORT alone for 127.0.0.1 (listeners are local unless asked)."""
-    host, colon, port = value.rpartition(":")
+    host, colon, port_text = value.rpartition(":")
     if colon and not host:
         raise argparse.ArgumentTypeError(f"expected [HOST:]PORT, got {value!r}")
-    return host or "127.0.0.1", _port(port)
+    return host or "127.0.0.1", port(port_text)
 
 
 def _position(value: str) -> tuple[Path, int, int]:
@@ -89,8 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
         "position", type=_position, metavar="FILE:LINE:COL", help="1-based line and column"
     )
     _add_model_options(one)
-    one.add_argument("--max-new-tokens", type=_at_least(1), default=128)
-    one.add_argument("--temperature", type=_at_least(0, float), default=0.0)
+    one.add_argument("--max-new-tokens", type=at_least(1), default=128)
+    one.add_argument("--temperature", type=at_least(0, float), default=0.0)
 
     demo = commands.add_parser(
         "demo", help="drive the real server like an editor over the example files"
@@ -101,7 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     # -- `copilot-lsp http` --
     http = commands.add_parser("http", help="serve a small JSON API (POST /complete, ...)")
     http.add_argument("--host", default="127.0.0.1", help="default: %(default)s (loopback)")
-    http.add_argument("--port", type=_port, default=8765, help="0 picks a free port")
+    http.add_argument("--port", type=port, default=8765, help="0 picks a free port")
     http.add_argument(
         "--auth",
         metavar="TOKEN",
@@ -109,9 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="bearer token clients must send (default: $COPILOT_LSP_HTTP_TOKEN); "
         "required when --host is not loopback",
     )
-    http.add_argument("--max-body-bytes", type=_at_least(1), default=1 << 20)
-    http.add_argument("--max-concurrency", type=_at_least(1), default=4)
-    http.add_argument("--max-new-tokens", type=_at_least(1), default=128)
+    http.add_argument("--max-body-bytes", type=at_least(1), default=1 << 20)
+    http.add_argument("--max-concurrency", type=at_least(1), default=4)
+    http.add_argument("--max-new-tokens", type=at_least(1), default=128)
     _add_model_options(http)
 
     from copilot_lsp.eval.command import add_eval_parser
@@ -135,7 +111,7 @@ def _add_playground_parser(commands: argparse._SubParsersAction) -> None:
         "playground", help="serve a local web page with the Monaco editor and ghost text"
     )
     play.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s)")
-    play.add_argument("--port", type=_port, default=0, help="port (default: a free one)")
+    play.add_argument("--port", type=port, default=0, help="port (default: a free one)")
     play.add_argument("--token", help="access token in the URL (default: a random one)")
     play.add_argument("--model", help="preset or GGUF path the page asks for (default: server's)")
     play.add_argument("--open", action="store_true", help="open the page in a web browser")

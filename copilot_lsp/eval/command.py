@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from copilot_lsp.argtypes import at_least
 from copilot_lsp.backends.base import Backend, BackendError
 from copilot_lsp.eval.datasets import BENCHMARKS, INFILL_CURSORS, load_benchmark, select
 from copilot_lsp.eval.model import load_model, model_label
@@ -38,32 +37,6 @@ SAMPLED_TEMPERATURE = 0.8
 """Default temperature when --samples > 1 (the Codex paper's best for pass@100)."""
 MIN_PROMPT_TOKENS = 64
 """The smallest prompt budget ``TokenBudget`` takes."""
-
-
-def whole_number(minimum: int) -> Callable[[str], int]:
-    """An argparse ``type``: a whole number of at least ``minimum``."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
-        return value
-
-    return parse
-
-
-def parse_temperature(text: str) -> float:
-    """An argparse ``type``: a finite number >= 0 (0 decodes greedily)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"must be a finite number of 0 or more, got {text}")
-    return value
 
 
 def add_eval_parser(subparsers: Any) -> None:
@@ -89,36 +62,32 @@ def add_eval_parser(subparsers: Any) -> None:
         metavar="PATTERN[,PATTERN...]",
         help="keep only these benchmark names and/or task-id globs (e.g. 'HumanEval/1*')",
     )
-    parser.add_argument(
-        "--limit", type=whole_number(1), default=None, help="problems per benchmark"
-    )
+    parser.add_argument("--limit", type=at_least(1), default=None, help="problems per benchmark")
     parser.add_argument("--seed", type=int, default=0, help="picks the --limit subset")
     parser.add_argument(
         "--model",
         default=DEFAULT_PRESET,
         help=f"preset ({', '.join(PRESETS)}) or path to a GGUF file (default: %(default)s)",
     )
-    parser.add_argument(
-        "--samples", type=whole_number(1), default=1, help="completions per task (n)"
-    )
+    parser.add_argument("--samples", type=at_least(1), default=1, help="completions per task (n)")
     parser.add_argument(
         "--temperature",
-        type=parse_temperature,
+        type=at_least(0, float),
         default=None,
         help=f"0 for --samples 1 (greedy), else {SAMPLED_TEMPERATURE}; top_p is 0.95",
     )
     parser.add_argument(
         "--max-new-tokens",
-        type=whole_number(1),
+        type=at_least(1),
         default=None,
         help="default: 64 for line tasks, else 256",
     )
     parser.add_argument(
-        "--workers", type=whole_number(1), default=2, help="test programs run in parallel"
+        "--workers", type=at_least(1), default=2, help="test programs run in parallel"
     )
     parser.add_argument(
         "--threads",
-        type=whole_number(0),
+        type=at_least(0),
         default=0,
         help="CPU threads for the model (0: all cores; 1 is faster on a busy machine)",
     )
@@ -146,7 +115,7 @@ def add_eval_parser(subparsers: Any) -> None:
     )
     parser.add_argument(
         "--prompt-tokens",
-        type=whole_number(MIN_PROMPT_TOKENS),
+        type=at_least(MIN_PROMPT_TOKENS),
         default=TokenBudget().prompt_tokens,
         help="prompt token budget (local window + cross-file context); default: the "
         "editor's (%(default)s)",

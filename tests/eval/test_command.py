@@ -109,17 +109,17 @@ def test_plots_skip_when_there_is_nothing_to_draw(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--limit", "-1"], "--limit: must be at least 1, got -1"),
-        (["--limit", "0"], "--limit: must be at least 1"),
-        (["--limit", "two"], "--limit: 'two' is not a whole number"),
-        (["--samples", "0"], "--samples: must be at least 1"),
-        (["--temperature", "-1"], "--temperature: must be a finite number of 0 or more"),
-        (["--temperature", "nan"], "--temperature: must be a finite number of 0 or more"),
-        (["--max-new-tokens", "0"], "--max-new-tokens: must be at least 1"),
-        (["--workers", "0"], "--workers: must be at least 1"),
-        (["--threads", "-1"], "--threads: must be at least 0"),
-        (["--prompt-tokens", "0"], "--prompt-tokens: must be at least 64"),
-        (["--prompt-tokens", "63"], "--prompt-tokens: must be at least 64"),
+        (["--limit", "-1"], "--limit: expected a whole number of at least 1, got '-1'"),
+        (["--limit", "0"], "--limit: expected a whole number of at least 1"),
+        (["--limit", "two"], "--limit: expected a whole number of at least 1, got 'two'"),
+        (["--samples", "0"], "--samples: expected a whole number of at least 1"),
+        (["--temperature", "-1"], "--temperature: expected a number of at least 0"),
+        (["--temperature", "nan"], "--temperature: expected a number of at least 0"),
+        (["--max-new-tokens", "0"], "--max-new-tokens: expected a whole number of at least 1"),
+        (["--workers", "0"], "--workers: expected a whole number of at least 1"),
+        (["--threads", "-1"], "--threads: expected a whole number of at least 0"),
+        (["--prompt-tokens", "0"], "--prompt-tokens: expected a whole number of at least 64"),
+        (["--prompt-tokens", "63"], "--prompt-tokens: expected a whole number of at least 64"),
     ],
 )
 def test_out_of_range_numbers_are_usage_errors(argv: list[str], message: str, capsys) -> None:
