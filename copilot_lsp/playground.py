@@ -14,7 +14,6 @@ WebSocket all need ``?token=``, so another local user or a web page cannot drive
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hmac
 import http
 import json
@@ -60,9 +59,10 @@ class PlaygroundConfig:
     )
 
 
-def encode_frame(message: str) -> bytes:
-    """One JSON-RPC message with the LSP base-protocol header."""
-    body = message.encode("utf-8")
+def encode_frame(message: str | bytes) -> bytes:
+    """One JSON-RPC message with the LSP base-protocol header. A binary WebSocket frame
+    passes as it is: the server answers bytes that are not UTF-8 with a ParseError."""
+    body = message.encode("utf-8") if isinstance(message, str) else message
     return b"Content-Length: %d\r\n\r\n" % len(body) + body
 
 
@@ -79,9 +79,9 @@ async def read_frame(stream: asyncio.StreamReader) -> str | None:
                 continue  # stray blank line between messages
             break
         name, _, value = line.partition(b":")
-        if name.strip().lower() == b"content-length":
+        if name.strip().lower() == b"content-length" and value.strip().isdigit():
             length = int(value.strip())
-    body = await stream.readexactly(length)
+    body = await stream.readexactly(length or 0)
     return body.decode("utf-8")
 
 
@@ -168,8 +168,7 @@ class Playground:
 
         async def browser_to_server() -> None:
             async for message in websocket:
-                text = message if isinstance(message, str) else message.decode("utf-8")
-                child.stdin.write(encode_frame(text))
+                child.stdin.write(encode_frame(message))
                 await child.stdin.drain()
 
         async def server_to_browser() -> None:
@@ -185,9 +184,12 @@ class Playground:
         finally:
             for task in tasks:
                 task.cancel()
-            for task in tasks:
-                with contextlib.suppress(asyncio.CancelledError, ConnectionClosed, OSError):
-                    await task
+            # Whatever ended a pump, the tab's server process must end with it.
+            for outcome in await asyncio.gather(*tasks, return_exceptions=True):
+                if isinstance(outcome, Exception) and not isinstance(
+                    outcome, (ConnectionClosed, OSError)
+                ):
+                    log.warning("connection %s: %r", websocket.remote_address, outcome)
             await _stop(child)
             await websocket.close()
             log.info("connection %s closed", websocket.remote_address)

@@ -127,6 +127,20 @@ async def test_bridge_speaks_lsp_with_a_real_server(playground) -> None:
         assert status["id"] == 2 and status["result"]["version"]
 
 
+async def test_a_frame_that_is_not_utf8_gets_a_parse_error_and_the_tab_goes_on(playground) -> None:
+    base, _ = playground
+    ws = base.replace("http", "ws", 1)
+    async with connect(ws + "/lsp?token=sesame", origin=base) as socket:
+        await socket.send(b"\xff\xfe not UTF-8")
+        reply = json.loads(await asyncio.wait_for(socket.recv(), 60))
+        assert reply["error"]["code"] == -32700  # ParseError, from the tab's server
+        await socket.send(
+            json.dumps({"jsonrpc": "2.0", "id": 2, "method": "copilot/status", "params": {}})
+        )
+        status = json.loads(await asyncio.wait_for(socket.recv(), 60))
+        assert status["id"] == 2 and status["result"]["version"]
+
+
 async def test_frames_round_trip_through_the_lsp_header() -> None:
     stream = asyncio.StreamReader()
     messages = ['{"a": "ü"}', "{}", '{"text": "a\\r\\nb"}']
