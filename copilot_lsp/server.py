@@ -123,6 +123,8 @@ class CopilotServer(LanguageServer):
 
     def apply_settings(self, raw: Any) -> None:
         parsed = parse_settings(raw, self.settings)
+        if parsed.settings != self.settings:
+            self.completions.reset()  # no answer made under the old settings is served
         self.settings = parsed.settings
         for problem in parsed.problems:
             self.tell_user(f"copilot-lsp: {problem}")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from copilot_lsp.backends.base import Generation
 from copilot_lsp.config import Settings
 from copilot_lsp.features import completion_service
 from copilot_lsp.features.completion_service import CompletionService, adaptive_delay
@@ -414,3 +415,32 @@ async def test_the_line_after_a_block_is_precomputed_once_the_block_is_written(
     async with asyncio.timeout(5):
         while service.precompute_calls == 0:
             await asyncio.sleep(0.01)
+
+
+async def test_a_generation_from_before_a_reset_is_not_served_afterwards(
+    tmp_path: Path,
+) -> None:
+    """The model or the settings changed while a generation ran (and it ran to its end):
+    what it wrote is not served by typing-through."""
+
+    class FinishesAnyway(BlockingBackend):
+        def generate(self, prompt, options, cancel, stop_check=None):  # type: ignore[no-untyped-def]
+            self.started.set()
+            self.release.wait(5)
+            return Generation(self.answer, "stop_token", len(prompt), 0, len(self.answer), 0.0, 0.0)
+
+    backend = FinishesAnyway("3.14 * r * r\n")
+    service, runner, older = await typing_request_running(backend, tmp_path)
+    service.reset()
+    backend.release.set()
+    assert (await older).source == "superseded"
+    later = await service.complete(URI, PREFIX + "3.1", SUFFIX, False, NO_WAIT)
+    assert later.source == "model" and runner.calls == 2
+
+
+async def test_a_reset_cancels_the_running_generation(tmp_path: Path) -> None:
+    backend = BlockingBackend("3.14 * r * r\n")
+    service, _, older = await typing_request_running(backend, tmp_path)
+    service.reset()
+    assert await asyncio.to_thread(backend.saw_cancel.wait, 5)
+    assert (await older).source == "superseded"

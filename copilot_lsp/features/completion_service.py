@@ -226,6 +226,8 @@ class CompletionService:
         self.precompute_calls = 0
         """Generations that ran on the model to precompute a next line."""
         self._closed = False
+        self._epoch = 0
+        """Counts resets: a generation that started before one keeps nothing it wrote."""
 
     # --- the request ---------------------------------------------------------------------
 
@@ -425,6 +427,7 @@ class CompletionService:
         """Run ``work`` (the model job for one state) on the model. Its first suggestion is
         kept for typing-through, also when no request waits for it any more."""
         document = self._documents.get(uri)
+        epoch = self._epoch
         try:
             completion, from_cache = await self.model.run(work)
         finally:
@@ -434,7 +437,8 @@ class CompletionService:
         texts = [candidate.text for candidate in completion.candidates] or [completion.text]
         suggestions = [Suggestion(uuid.uuid4().hex[:16], text) for text in texts if text]
         generation = completion.generation
-        if suggestions and (generation is None or generation.finish_reason != "cancelled"):
+        finished = generation is None or generation.finish_reason != "cancelled"
+        if suggestions and finished and epoch == self._epoch:
             first = suggestions[0]
             self.typing.remember(uri, Shown(first.suggestion_id, prefix, suffix, first.text))
         return completion, from_cache, suggestions
@@ -549,6 +553,7 @@ class CompletionService:
             # The middle starts where the shown suggestion's did: a precompute that crossed
             # into the next 8 lines would move the KV cache off the prompt being typed in.
             origin_line = shown.prefix.count("\n")
+            epoch = self._epoch
             work = self._work(
                 uri,
                 prefix,
@@ -560,7 +565,7 @@ class CompletionService:
                 middle_from=origin_line,
             )
             completion, _ = await self.model.run(work)
-            if completion.text and uri in self._documents:
+            if completion.text and uri in self._documents and epoch == self._epoch:
                 next_id = uuid.uuid4().hex[:16]
                 self.typing.remember(uri, Shown(next_id, prefix, suffix, completion.text))
 
@@ -600,9 +605,15 @@ class CompletionService:
         self.typing.forget(uri)
 
     def reset(self) -> None:
-        """Forget cached answers (the model or its settings changed)."""
+        """The model or its settings changed: forget cached answers and stop the
+        generations that run for the old ones (what they write is not kept)."""
+        self._epoch += 1
         self.cache.clear()
         self.typing.clear()
+        self._stop_precompute()
+        for document in self._documents.values():
+            if document.running is not None:
+                document.running.task.cancel()
 
     def shutdown(self) -> None:
         """No more precomputing or generating: the model is about to be freed."""
