@@ -3,7 +3,8 @@ or the whole definition when it is small. Python, JavaScript/TypeScript and Go."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 
 import tree_sitter
 
@@ -22,6 +23,8 @@ class Definition:
     line: int
     """0-based line where it starts."""
     text: str
+    default: bool = False
+    """JavaScript/TypeScript: what the module's ``export default`` names."""
 
 
 def _text(node: tree_sitter.Node) -> str:
@@ -172,6 +175,7 @@ def _python(source: bytes, root: tree_sitter.Node) -> list[Definition]:
 # --- JavaScript / TypeScript -----------------------------------------------------------
 
 _JS_WHOLE = {"interface_declaration", "type_alias_declaration", "enum_declaration"}
+_JS_CLASSES = {"class_declaration", "abstract_class_declaration", "class"}
 
 
 def _js_members(source: bytes, body: tree_sitter.Node) -> list[str]:
@@ -194,7 +198,7 @@ def _js_summary(source: bytes, node: tree_sitter.Node) -> str:
     if _small(node) or node.type in _JS_WHOLE:
         return _text(node)
     body = node.child_by_field_name("body")
-    if node.type in ("class_declaration", "abstract_class_declaration") and body is not None:
+    if node.type in _JS_CLASSES and body is not None:
         return "\n".join([_head(source, node, body) + " {", *_js_members(source, body), "}"])
     if body is not None:
         return _head(source, node, body) + " { ... }"
@@ -215,25 +219,55 @@ def _js_names(node: tree_sitter.Node) -> list[str]:
     return [_text(name)] if name is not None else []
 
 
+_ANONYMOUS_DEFAULTS = {"function_expression", "arrow_function", "class"}
+_DEFAULT_SPECIFIER = re.compile(r"\b(\w+)\s+as\s+default\b")
+DEFAULT = "default"
+"""Name of an anonymous ``export default`` value (a keyword, so no real name clashes)."""
+
+
+def _is_default_export(node: tree_sitter.Node) -> bool:
+    return node.type == "export_statement" and any(c.type == "default" for c in node.children)
+
+
+def _default_names(child: tree_sitter.Node) -> list[str]:
+    """Local names that ``export default name;`` or ``export { name as default }`` exports."""
+    if child.type != "export_statement":
+        return []
+    value = child.child_by_field_name("value")
+    if _is_default_export(child) and value is not None and value.type == "identifier":
+        return [_text(value)]
+    clauses = [c for c in child.named_children if c.type == "export_clause"]
+    return [m.group(1) for c in clauses for m in _DEFAULT_SPECIFIER.finditer(_text(c))]
+
+
+def _js_definition(source: bytes, child: tree_sitter.Node) -> list[Definition]:
+    """Definitions of one top-level statement, ``export``/``export default`` included."""
+    node, names = child, None
+    default = _is_default_export(child)
+    if child.type == "export_statement":
+        node = child.child_by_field_name("declaration") or child
+        value = child.child_by_field_name("value")
+        if node is child and default and value is not None and value.type in _ANONYMOUS_DEFAULTS:
+            node, names = value, [DEFAULT]
+        elif node is child:
+            return []
+    names = names or _js_names(node)
+    text = _leading_comment(child) + _js_summary(source, node)
+    if child is not node:
+        # "export " or "export default " before the declaration's first line.
+        prefix = source[child.start_byte : node.start_byte].decode("utf-8", errors="replace")
+        first = _text(node).split("\n")[0]
+        text = text.replace(first, prefix + first, 1)
+    return [Definition(name, child.start_point[0], _clip(text), default=default) for name in names]
+
+
 def _javascript(source: bytes, root: tree_sitter.Node) -> list[Definition]:
-    found = []
+    found: list[Definition] = []
+    defaults: set[str] = set()
     for child in top_level(root):
-        node = child
-        if child.type == "export_statement":
-            node = child.child_by_field_name("declaration") or child
-        if node is child and child.type == "export_statement":
-            continue
-        names = _js_names(node)
-        if not names:
-            continue
-        text = _leading_comment(child) + _js_summary(source, node)
-        if child is not node:
-            text = text.replace(
-                _text(node).split("\n")[0], "export " + _text(node).split("\n")[0], 1
-            )
-        for name in names:
-            found.append(Definition(name, child.start_point[0], _clip(text)))
-    return found
+        found += _js_definition(source, child)
+        defaults.update(_default_names(child))
+    return [replace(d, default=True) if d.name in defaults else d for d in found]
 
 
 # --- Go --------------------------------------------------------------------------------

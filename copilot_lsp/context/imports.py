@@ -130,7 +130,33 @@ def imports_of(document: ParsedDocument) -> list[Imported]:
 
 # --- resolution ------------------------------------------------------------------------
 
-_JS_EXTENSIONS = ("", ".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".d.ts")
+_JS_EXTENSIONS = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".d.ts")
+_TS_SOURCES = {
+    ".js": (".ts", ".tsx", ".d.ts"),
+    ".jsx": (".tsx",),
+    ".mjs": (".mts", ".d.mts"),
+    ".cjs": (".cts", ".d.cts"),
+}
+"""TypeScript resolves an import of the emitted ``.js`` file to its ``.ts`` source."""
+
+
+def _js_candidates(target: Path) -> list[Path]:
+    """Files an import of ``target`` may mean, in the order they are tried.
+
+    An explicit extension (``./cart.js``, ES-module style) is the file itself or, as in
+    TypeScript, its ``.ts``/``.tsx`` source; then ``target`` plus an extension
+    (``./cart``, ``./cart.service``), then the folder's ``index`` file.
+    """
+    suffix = target.suffix.lower()
+    candidates: list[Path] = []
+    if suffix in _TS_SOURCES:
+        candidates.append(target)
+        candidates += [target.with_suffix(source) for source in _TS_SOURCES[suffix]]
+    elif suffix in _JS_EXTENSIONS or suffix in (".mts", ".cts"):
+        candidates.append(target)
+    candidates += [Path(str(target) + extension) for extension in _JS_EXTENSIONS]
+    candidates += [target / f"index{extension}" for extension in _JS_EXTENSIONS]
+    return candidates
 
 
 class Resolver:
@@ -173,13 +199,8 @@ class Resolver:
         if self.current is None or not module.startswith("."):
             return []
         target = (self.current.parent / module).resolve()
-        for extension in _JS_EXTENSIONS:
-            candidate = Path(str(target) + extension)
-            if extension and candidate != self.current and self.exists(candidate):
-                return [candidate]
-        for extension in _JS_EXTENSIONS[1:]:
-            candidate = target / f"index{extension}"
-            if self.exists(candidate):
+        for candidate in _js_candidates(target):
+            if candidate != self.current and self.exists(candidate):
                 return [candidate]
         return []
 
@@ -260,7 +281,9 @@ class ImportedDefinitions:
                     if item.name is None:
                         local = re.escape(item.local)
                         usage = rf"\b{local}\s*\.\s*{re.escape(definition.name)}\b"
-                    elif item.name == definition.name:
+                    elif item.name == definition.name or (
+                        item.name == "default" and definition.default
+                    ):
                         usage = rf"(?<![.\w]){re.escape(item.local)}\b"
                     else:
                         continue

@@ -115,3 +115,78 @@ def test_imports_are_found_while_an_unclosed_bracket_breaks_the_parse(tmp_path: 
     found = snippets_at(tmp_path, "rich/text.py", anchor, "python")
     assert "rich/control.py" in {s.path for s in found}
     assert any(s.text.startswith("def strip_control_codes(") for s in found)
+
+
+def _write(folder: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def test_javascript_import_with_an_explicit_extension(tmp_path: Path) -> None:
+    """``./cart.js`` (the ES-module style) names the file itself."""
+    _write(
+        tmp_path,
+        {
+            "cart.js": "export function addItem(cart, item) {\n  return [...cart, item];\n}\n",
+            "main.mjs": "import { addItem } from './cart.js';\n\naddItem(",
+        },
+    )
+    found = snippets_at(tmp_path, "main.mjs", "addItem(", "javascript")
+    assert [s.path for s in found] == ["cart.js"]
+    assert found[0].text.startswith("export function addItem(cart, item)")
+
+
+@pytest.mark.parametrize(
+    ("source", "module"),
+    [("money.ts", "./money.js"), ("money.tsx", "./money.js"), ("money.tsx", "./money.jsx")],
+)
+def test_typescript_import_of_the_emitted_js_resolves_to_the_source(
+    tmp_path: Path, source: str, module: str
+) -> None:
+    """TypeScript (NodeNext) imports ``./money.js`` for the file ``money.ts``."""
+    _write(
+        tmp_path,
+        {
+            f"src/{source}": "export function formatPrice(cents: number): string {\n"
+            "  return `$${cents / 100}`;\n}\n",
+            "src/main.ts": f"import {{ formatPrice }} from '{module}';\n\nformatPrice(",
+        },
+    )
+    found = snippets_at(tmp_path, "src/main.ts", "formatPrice(", "typescript")
+    assert [s.path for s in found] == [f"src/{source}"]
+    assert "formatPrice(cents: number): string" in found[0].text
+
+
+@pytest.mark.parametrize(
+    ("module_text", "expected"),
+    [
+        (
+            "export default function area(w, h) {\n  return w * h;\n}\n"
+            "export function perimeter(w, h) {\n  return 2 * (w + h);\n}\n",
+            "export default function area(w, h) {",
+        ),
+        ("export default class Shape {\n  area() {}\n}\n", "export default class Shape {"),
+        (
+            "function area(w, h) {\n  return w * h;\n}\n"
+            "function other() {}\nexport default area;\n",
+            "function area(w, h) {",
+        ),
+        ("const area = (w, h) => w * h;\nexport { area as default };\n", "const area = "),
+        ("export default function (w, h) {\n  return w * h;\n}\n", "export default function ("),
+    ],
+)
+def test_default_import_resolves_to_the_export_default(
+    tmp_path: Path, module_text: str, expected: str
+) -> None:
+    _write(tmp_path, {"shapes.js": module_text})
+    for main in (
+        "import area from './shapes';\n\narea(",
+        "import area from './shapes.js';\n\narea(",
+        "import { default as area } from './shapes';\n\narea(",
+    ):
+        (tmp_path / "main.js").write_text(main, encoding="utf-8")
+        found = snippets_at(tmp_path, "main.js", "area(", "javascript")
+        assert [s.path for s in found] == ["shapes.js"], main
+        assert found[0].text.startswith(expected), main
