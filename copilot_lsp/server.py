@@ -26,6 +26,7 @@ from copilot_lsp.features import test_generation
 from copilot_lsp.features.completion_service import CompletionService
 from copilot_lsp.model_host import ModelHost, ModelSpec
 from copilot_lsp.rpc_guard import GuardedProtocol, report_protocol_error
+from copilot_lsp.syntax import LANGUAGES
 from copilot_lsp.usage import UsageLog
 
 log = logging.getLogger(__name__)
@@ -135,6 +136,25 @@ class CopilotServer(LanguageServer):
     def apply_usage_settings(self) -> None:
         self.completions.usage.enabled = self.settings.usage_log
         self.completions.usage.include_text = self.settings.usage_log_text
+
+    def watch_workspace_files(self) -> None:
+        """Ask the client to report files created, changed or deleted on disk (by git, a
+        formatter, another editor), so that cross-file context follows them."""
+        workspace = self.client_capabilities.workspace
+        watched = workspace.did_change_watched_files if workspace else None
+        if not (watched and watched.dynamic_registration):
+            return
+        extensions = sorted({ext[1:] for spec in LANGUAGES.values() for ext in spec.extensions})
+        pattern = f"**/*.{{{','.join(extensions)}}}"
+        options = lsp.DidChangeWatchedFilesRegistrationOptions(
+            watchers=[lsp.FileSystemWatcher(glob_pattern=pattern)]
+        )
+        registration = lsp.Registration(
+            id=str(uuid.uuid4()),
+            method=lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+            register_options=options,
+        )
+        self.client_register_capability(lsp.RegistrationParams(registrations=[registration]))
 
     def start_model_load(self) -> None:
         spec = ModelSpec.of(self.settings)
@@ -443,6 +463,7 @@ def create_server() -> CopilotServer:
             ls.context.add_workspace_folder(folder.uri)
         if not ls.workspace.folders and ls.workspace.root_uri:
             ls.context.add_workspace_folder(ls.workspace.root_uri)
+        ls.watch_workspace_files()
         ls.start_model_load()
 
     # --- context engine events: the engine does the work ---

@@ -312,6 +312,21 @@ def test_positions_count_in_the_negotiated_encoding(capabilities: dict, tmp_path
     assert raw.close() == 0
 
 
+def test_the_server_asks_to_watch_source_files(tmp_path: Path) -> None:
+    """Files changed on disk (git, a formatter) must reach the cross-file context."""
+    raw = RawServer(stderr_path=tmp_path / "server.log")
+    watched = {"didChangeWatchedFiles": {"dynamicRegistration": True}}
+    raw.initialize({"model": "/nonexistent.gguf"}, capabilities={"workspace": watched})
+    raw.notify("initialized", {})
+    raw.status()  # answered after the registration request was sent
+    asked = [m for m in raw.notifications() if m.get("method") == "client/registerCapability"]
+    raw.close()
+    (registration,) = asked[0]["params"]["registrations"]
+    assert registration["method"] == "workspace/didChangeWatchedFiles"
+    (watcher,) = registration["registerOptions"]["watchers"]
+    assert watcher["globPattern"].startswith("**/*.{") and ",py," in watcher["globPattern"]
+
+
 def test_requests_after_shutdown_are_refused(tmp_path: Path) -> None:
     raw = RawServer(stderr_path=tmp_path / "server.log")
     raw.initialize()
