@@ -15,6 +15,7 @@ analysis and for the cross-file snippets that fit a token budget. Selection:
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable, Iterable
@@ -35,12 +36,15 @@ log = logging.getLogger(__name__)
 CountTokens = Callable[[str], int]
 
 
+@functools.lru_cache(maxsize=4096)
 def uri_to_path(uri: str) -> Path | None:
-    """The file system path of a ``file:`` URI (None for untitled and other schemes)."""
+    """The file system path of a ``file:`` URI (None for untitled and other schemes),
+    resolved like the workspace index's paths: a folder opened through a symlink keeps
+    its documents inside it. Cached: resolving costs a syscall per path component."""
     parsed = urlparse(uri)
     if parsed.scheme != "file":
         return None
-    return Path(unquote(parsed.path))
+    return Path(unquote(parsed.path)).resolve()
 
 
 def _normalized_lines(text: str) -> list[str]:

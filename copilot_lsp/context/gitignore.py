@@ -1,5 +1,6 @@
 """The common subset of .gitignore rules: globs, ``**``, ``!`` negation, ``/`` anchoring,
-trailing ``/`` for folders, and nested .gitignore files scoped to their folder."""
+trailing ``/`` for folders, backslash escapes, and nested .gitignore files scoped to their
+folder."""
 
 from __future__ import annotations
 
@@ -14,6 +15,28 @@ class Rule:
     pattern: re.Pattern[str]
     negated: bool
     folders_only: bool
+
+
+def _bracket_to_regex(glob: str, start: int) -> tuple[str, int] | None:
+    """The regex class for the ``[...]`` at ``start`` and the index after its ``]``;
+    None when it is not closed (then ``[`` is a literal character)."""
+    index = start + 1
+    out = "["
+    if index < len(glob) and glob[index] in "!^":
+        out += "^/"  # a negated class never matches the folder separator
+        index += 1
+    first = True
+    while index < len(glob):
+        char = glob[index]
+        if char == "]" and not first:
+            return out + "]", index + 1
+        if char == "\\" and index + 1 < len(glob):
+            index += 1
+            char = glob[index]
+        out += char if char == "-" else re.escape(char)
+        first = False
+        index += 1
+    return None
 
 
 def _glob_to_regex(glob: str, anchored: bool) -> str:
@@ -33,23 +56,33 @@ def _glob_to_regex(glob: str, anchored: bool) -> str:
             out += "[^/]*"
         elif char == "?":
             out += "[^/]"
-        elif char == "[":
-            close = glob.find("]", index)
-            if close == -1:
-                out += re.escape(char)
-            else:
-                out += glob[index : close + 1].replace("[!", "[^")
-                index = close
+        elif char == "\\" and index + 1 < len(glob):
+            index += 1
+            out += re.escape(glob[index])
+        elif char == "[" and (bracket := _bracket_to_regex(glob, index)) is not None:
+            out += bracket[0]
+            index = bracket[1]
+            continue
         else:
             out += re.escape(char)
         index += 1
     return ("^" if anchored else "^(?:.*/)?") + out + "$"
 
 
+def _trim_trailing_spaces(line: str) -> str:
+    """Git drops trailing spaces unless the last one is escaped (``a\\ `` is ``a ``)."""
+    stripped = line.rstrip(" ")
+    if stripped.endswith("\\") and len(stripped) < len(line):
+        return stripped + " "
+    return stripped
+
+
 def parse(text: str, base: str = "") -> list[Rule]:
+    """The rules of a .gitignore; a pattern that is not a valid glob (``[z-a]``) matches
+    nothing, as in git, instead of failing the whole file."""
     rules = []
     for raw in text.splitlines():
-        line = raw.rstrip()
+        line = _trim_trailing_spaces(raw)
         if not line or line.startswith("#"):
             continue
         negated = line.startswith("!")
@@ -61,7 +94,10 @@ def parse(text: str, base: str = "") -> list[Rule]:
         line = line.lstrip("/")
         if not line:
             continue
-        pattern = re.compile(_glob_to_regex(line, anchored))
+        try:
+            pattern = re.compile(_glob_to_regex(line, anchored))
+        except re.error:
+            continue
         rules.append(Rule(base, pattern, negated, folders_only))
     return rules
 
