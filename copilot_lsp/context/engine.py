@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import stat
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -196,7 +197,9 @@ class ContextEngine:
         if self.workspace.roots:
             return self.workspace.read(path)
         try:
-            if path.stat().st_size <= self.settings.index.max_file_bytes:
+            found = path.stat()
+            # A named pipe or a device would block the read (and the engine with it).
+            if stat.S_ISREG(found.st_mode) and found.st_size <= self.settings.index.max_file_bytes:
                 return path.read_text(encoding="utf-8", errors="replace")
         except OSError:
             pass

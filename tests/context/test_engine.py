@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 from copilot_lsp.context.engine import ContextEngine
 from copilot_lsp.context.recent import RecentEdits, changed_lines
@@ -158,3 +160,12 @@ def test_a_big_snippet_is_cut_to_fit_rather_than_dropped() -> None:
         select(ContextEngine(providers=[FixedProvider([snippet("s.py", big, 1.0)])]), budget=20)
         == []
     )
+
+
+def test_without_a_workspace_folder_a_named_pipe_is_not_read(tmp_path: Path) -> None:
+    """Reading a pipe would block the engine (and the server) for good."""
+    os.mkfifo(tmp_path / "pipe.py")
+    engine = ContextEngine()
+    assert engine.read(tmp_path / "pipe.py") is None
+    (tmp_path / "plain.py").write_text("x = 1\n")
+    assert engine.read(tmp_path / "plain.py") == "x = 1\n"
