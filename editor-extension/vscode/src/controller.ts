@@ -10,6 +10,7 @@ import {
   sameLaunch,
   sameOptions,
   serverOptions,
+  serverSettingsChange,
 } from "./settings";
 import { type ClientState, type ServerStatus, type StatusView, statusView } from "./status";
 
@@ -63,6 +64,8 @@ export class Controller {
   private options: ServerOptions = {};
   private poll: { dispose(): void } | undefined;
   private disposed = false;
+  /** start/stop/restart/settingsChanged run one at a time, in order, on this chain. */
+  private queue: Promise<void> = Promise.resolve();
   readonly state: ClientState = { enabled: true, starting: false, busy: 0 };
 
   constructor(
@@ -85,7 +88,32 @@ export class Controller {
     },
   };
 
-  async start(): Promise<void> {
+  /** Run `task` after every earlier lifecycle task: at most one client is ever alive. */
+  private serialised(task: () => Promise<void>): Promise<void> {
+    const run = this.queue.then(task);
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  start(): Promise<void> {
+    return this.serialised(() => this.startNow());
+  }
+
+  stop(): Promise<void> {
+    return this.serialised(() => this.stopNow());
+  }
+
+  restart(): Promise<void> {
+    return this.serialised(() => this.restartNow());
+  }
+
+  /** Settings changed: restart for a new launch command, otherwise tell the running server. */
+  settingsChanged(): Promise<void> {
+    return this.serialised(() => this.applySettings());
+  }
+
+  private async startNow(): Promise<void> {
+    if (this.disposed) return;
     const settings = this.host.settings();
     this.launch = launchSpec(settings, (program) => this.host.which(program));
     this.options = serverOptions(settings);
@@ -113,7 +141,7 @@ export class Controller {
     void this.refreshStatus();
   }
 
-  async stop(): Promise<void> {
+  private async stopNow(): Promise<void> {
     this.poll?.dispose();
     this.poll = undefined;
     const client = this.client;
@@ -127,23 +155,27 @@ export class Controller {
     }
   }
 
-  async restart(): Promise<void> {
-    await this.stop();
-    await this.start();
+  private async restartNow(): Promise<void> {
+    await this.stopNow();
+    await this.startNow();
   }
 
-  /** Settings changed: restart for a new launch command, otherwise tell the running server. */
-  async settingsChanged(): Promise<void> {
+  private async applySettings(): Promise<void> {
+    if (this.disposed) return;
     const settings = this.host.settings();
     const launch = launchSpec(settings, (program) => this.host.which(program));
     const options = serverOptions(settings);
     if (this.client === undefined || this.launch === undefined || !sameLaunch(launch, this.launch)) {
-      await this.restart();
+      await this.restartNow();
       return;
     }
     if (!sameOptions(options, this.options)) {
       this.options = options;
-      await this.client.sendNotification("workspace/didChangeConfiguration", { settings: options });
+      // Unset settings go as null (back to the server's default): the server merges what it
+      // gets over its current settings, so leaving a cleared one out would keep the old value.
+      await this.client.sendNotification("workspace/didChangeConfiguration", {
+        settings: serverSettingsChange(options),
+      });
       void this.refreshStatus();
     }
     this.render();
@@ -216,13 +248,24 @@ export class Controller {
     this.render();
   }
 
+  /**
+   * The client reached Running outside start(): vscode-languageclient restarted a crashed
+   * server by itself. The server is back, so clear "stopped" and ask it for its status.
+   */
+  serverRunning(): void {
+    if (this.disposed || this.client === undefined || this.state.starting) return;
+    this.state.stopped = undefined;
+    this.render();
+    void this.refreshStatus();
+  }
+
   render(): void {
     this.host.setStatus(statusView(this.state));
   }
 
   async dispose(): Promise<void> {
     this.disposed = true;
-    await this.stop();
+    await this.serialised(() => this.stopNow());
   }
 }
 

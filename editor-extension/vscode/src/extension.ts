@@ -12,7 +12,7 @@ import { createHost } from "./vscodeHost";
 let controller: Controller | undefined;
 
 const createClient =
-  (output: vscode.LogOutputChannel, onStopped: (reason: string) => void): ClientFactory =>
+  (output: vscode.LogOutputChannel, onStopped: (reason: string) => void, onRunning: () => void): ClientFactory =>
   (launch, options, hooks) => {
     // No `transport`: with TransportKind.stdio the client appends `--stdio` to the
     // arguments, which `copilot-lsp serve` rejects; stdio is the default anyway.
@@ -55,6 +55,8 @@ const createClient =
     client.registerProposedFeatures();
     client.onDidChangeState((event) => {
       if (event.oldState === State.Running && event.newState === State.Stopped) onStopped("the server exited");
+      // Running again after a crash: vscode-languageclient restarted the server by itself.
+      if (event.newState === State.Running) onRunning();
     });
     return {
       start: () => client.start(),
@@ -72,7 +74,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   item.command = "copilot.toggle";
   item.show();
   const host = createHost(item);
-  const current = new Controller(host, createClient(output, (reason) => current.serverStopped(reason)));
+  const current = new Controller(
+    host,
+    createClient(
+      output,
+      (reason) => current.serverStopped(reason),
+      () => current.serverRunning(),
+    ),
+  );
   controller = current;
   context.subscriptions.push(
     output,

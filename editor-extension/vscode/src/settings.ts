@@ -30,8 +30,20 @@ export interface LaunchSpec {
   args: string[];
 }
 
+type ServerTextKey = (typeof SERVER_TEXT_KEYS)[number];
+type ServerNumberKey = (typeof SERVER_NUMBER_KEYS)[number];
+
 /** Settings that only need a `workspace/didChangeConfiguration`, not a restart. */
-export type ServerOptions = Record<string, string | number>;
+export type ServerOptions = { [key in ServerTextKey]?: string } & { [key in ServerNumberKey]?: number };
+
+/**
+ * Every server setting, for `workspace/didChangeConfiguration`: `null` where unset or empty,
+ * which tells the server to go back to its default (it merges settings over its current ones,
+ * so a left-out key would keep the old value).
+ */
+export type ServerSettingsChange = { [key in ServerTextKey]: string | null } & {
+  [key in ServerNumberKey]: number | null;
+};
 
 export const DEFAULT_DEBOUNCE_MS = 150;
 
@@ -78,6 +90,14 @@ export function serverOptions(raw: RawSettings): ServerOptions {
   return options;
 }
 
+/** All server settings with `null` for those unset or empty (see ServerSettingsChange). */
+export function serverSettingsChange(options: ServerOptions): ServerSettingsChange {
+  const change = {} as ServerSettingsChange;
+  for (const key of SERVER_TEXT_KEYS) change[key] = options[key] ?? null;
+  for (const key of SERVER_NUMBER_KEYS) change[key] = options[key] ?? null;
+  return change;
+}
+
 /** Whether ghost text is wanted for `languageId`: `copilot.enable` maps ids (or "*") to booleans. */
 export function enabledFor(raw: RawSettings, languageId: string): boolean {
   const table = raw.enable;
@@ -99,6 +119,5 @@ export function sameLaunch(a: LaunchSpec, b: LaunchSpec): boolean {
 }
 
 export function sameOptions(a: ServerOptions, b: ServerOptions): boolean {
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-  return [...keys].every((key) => a[key] === b[key]);
+  return [...SERVER_TEXT_KEYS, ...SERVER_NUMBER_KEYS].every((key) => a[key] === b[key]);
 }

@@ -51,12 +51,48 @@ describe("Controller", () => {
     await controller.settingsChanged();
     expect(clients).toHaveLength(1);
     expect(clients[0].notifications).toEqual([
-      { method: "workspace/didChangeConfiguration", params: { settings: { model: "quality", maxNewTokens: 64 } } },
+      {
+        method: "workspace/didChangeConfiguration",
+        params: {
+          settings: {
+            model: "quality",
+            backend: null,
+            serverUrl: null,
+            maxNewTokens: 64,
+            temperature: null,
+            contextWindow: null,
+            threads: null,
+            promptTokens: null,
+            typingPromptTokens: null,
+          },
+        },
+      },
     ]);
     // Client-only settings change nothing on the server.
     host.current = { model: "quality", maxNewTokens: 64, debounceMs: 10 };
     await controller.settingsChanged();
     expect(clients[0].notifications).toHaveLength(1);
+  });
+
+  it("sends null for a cleared setting so the server goes back to its default", async () => {
+    const host = new FakeHost();
+    const { clients, factory } = recordingFactory();
+    const controller = new Controller(host, factory);
+    host.current = { model: "fast", serverUrl: "http://127.0.0.1:9999", threads: 4 };
+    await controller.start();
+    // initializationOptions still leave unset settings out.
+    expect(clients[0].options).toEqual({ model: "fast", serverUrl: "http://127.0.0.1:9999", threads: 4 });
+    host.current = { model: "fast", serverUrl: "", threads: 4 }; // the user clears the URL
+    await controller.settingsChanged();
+    expect(clients).toHaveLength(1);
+    const settings = (clients[0].notifications.at(-1)?.params as { settings: Record<string, unknown> }).settings;
+    expect(settings.serverUrl).toBeNull();
+    expect(settings).toMatchObject({ model: "fast", threads: 4 });
+    // Clearing the last one too: the change still reaches the server.
+    host.current = { model: "fast" };
+    await controller.settingsChanged();
+    expect(clients[0].notifications).toHaveLength(2);
+    expect((clients[0].notifications[1].params as { settings: Record<string, unknown> }).settings.threads).toBeNull();
   });
 
   it("restarts the server when the interpreter changes", async () => {
@@ -73,6 +109,47 @@ describe("Controller", () => {
     await controller.restart();
     expect(clients[0].stopped).toBe(1);
     expect(clients[1].started).toBe(1);
+  });
+
+  it("keeps one client alive when two settings changes each need a restart", async () => {
+    const { host, clients, controller } = await started();
+    host.current = { model: "fast", pythonPath: "/opt/a/python" };
+    const first = controller.settingsChanged();
+    host.current = { model: "fast", pythonPath: "/opt/b/python" };
+    const second = controller.settingsChanged();
+    await Promise.all([first, second]);
+    const running = clients.filter((client) => client.started > client.stopped);
+    expect(running.map((client) => client.launch.command)).toEqual(["/opt/b/python"]);
+    await controller.dispose();
+    expect(clients.every((client) => client.stopped === client.started)).toBe(true);
+  });
+
+  it("keeps one client alive when restart runs twice at once", async () => {
+    const { clients, controller } = await started();
+    await Promise.all([controller.restart(), controller.restart()]);
+    expect(clients).toHaveLength(3);
+    expect(clients.filter((client) => client.started > client.stopped)).toEqual([clients[2]]);
+  });
+
+  it("starts no client after dispose, even when a restart was already queued", async () => {
+    const { clients, controller } = await started();
+    const restarting = controller.restart();
+    await controller.dispose();
+    await restarting;
+    expect(clients.filter((client) => client.started > client.stopped)).toHaveLength(0);
+  });
+
+  it("clears 'stopped' once the language client has restarted a crashed server by itself", async () => {
+    const { host, clients, controller } = await started((client) => (client.status = { state: "ready", model: "fast" }));
+    expect(host.lastStatus.text).toBe("$(sparkle) copilot fast");
+    controller.serverStopped("the server exited"); // Running -> Stopped
+    expect(host.lastStatus.text).toBe("$(error) copilot");
+    const asked = clients[0].requests.length;
+    controller.serverRunning(); // vscode-languageclient restarted it: Starting -> Running
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(clients[0].requests.length).toBe(asked + 1); // asked the new server for its status
+    expect(host.lastStatus.text).toBe("$(sparkle) copilot fast");
+    expect(host.lastStatus.background).toBeUndefined();
   });
 
   it("reports a server that cannot start and says how to fix it", async () => {

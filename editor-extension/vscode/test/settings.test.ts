@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_DEBOUNCE_MS, debounceMs, enabledFor, launchSpec, sameLaunch, serverOptions } from "../src/settings";
+import {
+  DEFAULT_DEBOUNCE_MS,
+  debounceMs,
+  enabledFor,
+  launchSpec,
+  sameLaunch,
+  sameOptions,
+  serverOptions,
+  serverSettingsChange,
+} from "../src/settings";
 
 const nowhere = () => undefined;
 
@@ -65,6 +74,27 @@ describe("serverOptions", () => {
 
   it("leaves out empty and mistyped values so the server keeps its defaults", () => {
     expect(serverOptions({ model: "  ", serverUrl: "", maxNewTokens: "64", temperature: Number.NaN })).toEqual({});
+  });
+
+  it("sees a cleared setting as a change", () => {
+    expect(sameOptions({ serverUrl: "http://x" }, {})).toBe(false);
+    expect(sameOptions({ model: "fast", threads: 2 }, { threads: 2, model: "fast" })).toBe(true);
+  });
+});
+
+describe("serverSettingsChange", () => {
+  it("names every server setting, null where unset or empty (the server's default)", () => {
+    expect(serverSettingsChange(serverOptions({ model: "fast", serverUrl: "  ", maxNewTokens: 64 }))).toEqual({
+      model: "fast",
+      backend: null,
+      serverUrl: null,
+      maxNewTokens: 64,
+      temperature: null,
+      contextWindow: null,
+      threads: null,
+      promptTokens: null,
+      typingPromptTokens: null,
+    });
   });
 });
 
