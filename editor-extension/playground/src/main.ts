@@ -7,14 +7,19 @@ import "monaco-editor/esm/vs/basic-languages/javascript/javascript.contribution.
 import "monaco-editor/esm/vs/basic-languages/typescript/typescript.contribution.js";
 import "monaco-editor/esm/vs/basic-languages/go/go.contribution.js";
 import "./style.css";
+import {
+  type LspItem,
+  type LspPosition,
+  type LspRange,
+  SERVER_COMMAND,
+  executeCommandParams,
+  toInlineCompletions,
+} from "./completions";
 import { REQUEST_CANCELLED, RpcError, RpcSocket } from "./rpc";
 
 (self as any).MonacoEnvironment = { getWorkerUrl: () => "assets/editor.worker.js" };
 
 type Example = { name: string; language: string; text: string };
-type LspPosition = { line: number; character: number };
-type LspRange = { start: LspPosition; end: LspPosition };
-type LspItem = { insertText: string | { value: string }; range?: LspRange };
 type Status = { state: string; model: string; error?: string | null; loadSeconds?: number | null };
 
 const DEBOUNCE_MS = 150;
@@ -176,6 +181,12 @@ async function main(): Promise<void> {
   }
 
   // --- ghost text ---
+  // Accepting an item runs its command: tell the server (copilot.accepted) over our connection.
+  monaco.editor.registerCommand(SERVER_COMMAND, (_accessor, command: string, args?: unknown[]) => {
+    rpc.request("workspace/executeCommand", executeCommandParams(command, args)).catch((error) => {
+      messageElement.textContent = `${command} failed: ${error}`;
+    });
+  });
   monaco.languages.registerInlineCompletionsProvider(LANGUAGES, {
     async provideInlineCompletions(model, position, context, token) {
       if (model.uri.toString() !== openUri) return { items: [] };
@@ -199,12 +210,7 @@ async function main(): Promise<void> {
         const items = (Array.isArray(result) ? result : result?.items) ?? [];
         lastLatency = performance.now() - started;
         playground.lastCompletion = { items, latencyMs: lastLatency };
-        return {
-          items: items.map((item) => ({
-            insertText: typeof item.insertText === "string" ? item.insertText : item.insertText.value,
-            range: item.range ? toMonacoRange(item.range) : undefined,
-          })),
-        };
+        return { items: toInlineCompletions(items, toMonacoRange) };
       } catch (error) {
         if (!(error instanceof RpcError && error.code === REQUEST_CANCELLED)) {
           messageElement.textContent = `completion failed: ${error}`;

@@ -56,6 +56,15 @@ try {
   });
   const page = context.pages()[0] ?? (await context.newPage());
   page.on("pageerror", (error) => console.error("page error:", error.message));
+  // Every JSON-RPC message the page sends, to check that accepting reports copilot.accepted.
+  const sent = [];
+  page.on("websocket", (socket) =>
+    socket.on("framesent", (frame) => {
+      try {
+        sent.push(JSON.parse(String(frame.payload)));
+      } catch {}
+    }),
+  );
   await page.goto(url);
 
   // The model must load (status indicator says ready).
@@ -99,6 +108,17 @@ try {
   const after = await page.evaluate(() => window.playground.editor.getValue());
   assert.equal(after, applyItem(shown.text, item));
   assert.ok(after.includes("def variance(values: list[float]) -> float:\n"));
+  // Accepting runs the item's command: the server hears workspace/executeCommand copilot.accepted.
+  assert.equal(item.command?.command, "copilot.accepted");
+  const reported = () =>
+    sent.find(
+      (m) =>
+        m.method === "workspace/executeCommand" &&
+        m.params?.command === item.command.command &&
+        JSON.stringify(m.params.arguments) === JSON.stringify(item.command.arguments ?? []),
+    );
+  for (let waited = 0; !reported() && waited < 5000; waited += 100) await new Promise((r) => setTimeout(r, 100));
+  assert.ok(reported(), "accepting sent no workspace/executeCommand copilot.accepted");
   console.log(`accepted; screenshot in ${screenshot}`);
   console.log("playground e2e: ok");
 } finally {
