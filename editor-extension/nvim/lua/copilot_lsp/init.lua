@@ -63,9 +63,6 @@ end
 --- item no longer fits what is in the buffer (the user typed something else).
 local function remaining_text(bufnr, item, row, col)
   local text = insert_text(item)
-  if not item.range then
-    return text
-  end
   local start_row = item.range.start.line
   if start_row ~= row then
     return nil
@@ -141,6 +138,11 @@ local function request(trigger, on_items)
       return -- the cursor moved on: this answer is stale
     end
     local items = result.items or result
+    for _, item in ipairs(items) do
+      -- No range (it is optional): the item goes at the position asked for, so text typed
+      -- after it is matched against its start like for any other item.
+      item.range = item.range or { start = params.position, ["end"] = params.position }
+    end
     on_items(bufnr, row, col, items)
   end, bufnr)
   if ok then
@@ -215,16 +217,13 @@ function M.accept()
   local item = ghost.items[ghost.index]
   local bufnr = ghost.bufnr
   local text = insert_text(item)
-  local start_row, start_col, end_row, end_col = ghost.row, ghost.col, ghost.row, ghost.col
-  if item.range then
-    start_row = item.range.start.line
-    end_row = item.range["end"].line
-    start_col = byte_col(bufnr, start_row, item.range.start.character)
-    end_col = byte_col(bufnr, end_row, item.range["end"].character)
-    -- What the user typed since the request is already part of `text`.
-    if end_row == ghost.row and end_col < ghost.col then
-      end_col = ghost.col
-    end
+  local start_row = item.range.start.line
+  local end_row = item.range["end"].line
+  local start_col = byte_col(bufnr, start_row, item.range.start.character)
+  local end_col = byte_col(bufnr, end_row, item.range["end"].character)
+  -- What the user typed since the request is already part of `text`.
+  if end_row == ghost.row and end_col < ghost.col then
+    end_col = ghost.col
   end
   M.dismiss()
   local lines = vim.split(text, "\n", true)
@@ -232,6 +231,18 @@ function M.accept()
   local last_row = start_row + #lines - 1
   local last_col = (#lines == 1 and start_col or 0) + #lines[#lines]
   vim.api.nvim_win_set_cursor(0, { last_row + 1, last_col })
+  -- Tell the server (`copilot.accepted` with the suggestion's id), as the item asks.
+  local lsp_client = client()
+  if item.command and lsp_client then
+    local command = item.command
+    local local_command = vim.lsp.commands[command.command]
+    if local_command then
+      local_command(command, { bufnr = bufnr, client_id = lsp_client.id })
+    else
+      local params = { command = command.command, arguments = command.arguments }
+      lsp_client.request("workspace/executeCommand", params, function() end, bufnr)
+    end
+  end
   return true
 end
 
@@ -340,10 +351,11 @@ local function start_client()
   return client_id
 end
 
---- Attach the server to `bufnr` (the current buffer by default).
+--- Attach the server to `bufnr` (the current buffer by default). Buffers without a name
+--- are left alone: they have no URI of their own (all would be `file://`, one document).
 function M.attach(bufnr)
   bufnr = bufnr or vim.api.nvim_get_current_buf()
-  if vim.bo[bufnr].buftype ~= "" then
+  if vim.bo[bufnr].buftype ~= "" or vim.api.nvim_buf_get_name(bufnr) == "" then
     return
   end
   local id = start_client()
