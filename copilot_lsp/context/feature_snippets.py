@@ -9,18 +9,25 @@ engine ranks and budgets them with every other source of context.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from copilot_lsp.context import sql_schema, test_subject
 from copilot_lsp.context.snippets import ContextQuery, Snippet
 
+log = logging.getLogger(__name__)
+
 ReadText = Callable[[Path], str | None]
 """Path -> text (the open document's text when the editor has it), None if unreadable."""
 
 SCHEMA_RESCAN_SECONDS = 10.0
+FIRST_SCAN_WAIT_SECONDS = 0.2
+"""How long the first SQL request of a folder waits for its scan: enough for a small
+project, short enough that the engine (its lock) is never held long by a big one."""
 
 
 def read_file(path: Path) -> str | None:
@@ -101,36 +108,91 @@ class DefinitionsUnderTest:
         return snippets
 
 
+@dataclass
+class _Scan:
+    """One workspace folder's schema scan: the last finished result, and whether a
+    background scan is running."""
+
+    found: list[tuple[str, str]] | None = None
+    finished: float = 0.0
+    running: bool = False
+    done: threading.Event = field(default_factory=threading.Event)
+    """Set when the first scan ends."""
+
+
 class SchemaTables:
     """Where the code builds SQL: the ``CREATE TABLE`` statements of the tables it uses,
-    found in the workspace (``.sql`` files, migrations, SQL strings in code)."""
+    found in the workspace (``.sql`` files, migrations, SQL strings in code).
+
+    The workspace folder is scanned in a background thread (the provider runs under the
+    engine's lock, so a scan there would stall document events); a request uses the last
+    finished scan and starts a new one when that is older than ``rescan_seconds``. A
+    document outside every workspace folder gets the tables of the open documents only:
+    its own folder may be anything (the home folder, another project).
+    """
 
     name = "sql_schema"
     weight = 1.2
 
-    def __init__(self, rescan_seconds: float = SCHEMA_RESCAN_SECONDS) -> None:
+    def __init__(
+        self,
+        rescan_seconds: float = SCHEMA_RESCAN_SECONDS,
+        first_wait_seconds: float = FIRST_SCAN_WAIT_SECONDS,
+    ) -> None:
         self.rescan_seconds = rescan_seconds
-        self._scans: dict[Path, tuple[float, list[tuple[str, str]]]] = {}
+        self.first_wait_seconds = first_wait_seconds
+        self._scans: dict[Path, _Scan] = {}
         self._lock = threading.Lock()
 
-    def sources(self, root: Path) -> list[tuple[str, str]]:
-        """``(relative path, text)`` of the files with tables; rescanned every few seconds."""
+    def sources(self, root: Path, max_file_bytes: int) -> list[tuple[str, str]]:
+        """``(relative path, text)`` of the files with tables, from the last finished scan
+        (empty until the first one ends, after a short wait)."""
         with self._lock:
-            cached = self._scans.get(root)
-            if cached is not None and time.monotonic() - cached[0] < self.rescan_seconds:
-                return cached[1]
-        found = sql_schema.scan_workspace(root)
+            scan = self._scans.setdefault(root, _Scan())
+            stale = scan.found is None or time.monotonic() - scan.finished >= self.rescan_seconds
+            if stale and not scan.running:
+                scan.running = True
+                threading.Thread(
+                    target=self._scan,
+                    args=(root, scan, max_file_bytes),
+                    name="sql-schema-scan",
+                    daemon=True,
+                ).start()
+        if scan.found is None:
+            scan.done.wait(self.first_wait_seconds)
+        return scan.found or []
+
+    def _scan(self, root: Path, scan: _Scan, max_file_bytes: int) -> None:
+        found: list[tuple[str, str]] = []
+        try:
+            found = sql_schema.scan_workspace(root, max_file_bytes)
+        except Exception:  # a failed scan leaves no schema, never a stuck "running"
+            log.exception("SQL schema scan of %s failed", root)
         with self._lock:
-            self._scans[root] = (time.monotonic(), found)
-        return found
+            scan.found, scan.finished, scan.running = found, time.monotonic(), False
+        scan.done.set()
 
     def snippets(self, query: ContextQuery) -> Iterable[Snippet]:
         language = query.language or ""
-        root = _root(query)
-        if root is None or not sql_schema.builds_sql(query.prefix, language):
+        if not sql_schema.builds_sql(query.prefix, language):
             return []
-        tables = sql_schema.schema_tables(self.sources(root), query.prefix, language)
+        workspace = query.workspace
+        root = workspace.root_of(Path(query.path)) if workspace is not None and query.path else None
+        if workspace is None or root is None:  # no walk of an arbitrary folder
+            sources = _open_sources(query)
+        else:
+            sources = self.sources(root, workspace.limits.max_file_bytes)
+        tables = sql_schema.schema_tables(sources, query.prefix, language)
         return [
             Snippet(table.source, table.statement, self.name, 1.0 - 0.1 * rank)
             for rank, table in enumerate(tables)
         ]
+
+
+def _open_sources(query: ContextQuery) -> list[tuple[str, str]]:
+    """``(display path, text)`` of the other open documents that define tables."""
+    return [
+        (document.path or document.uri, document.text)
+        for document in query.open_files.values()
+        if sql_schema.has_create_table(document.text)
+    ]

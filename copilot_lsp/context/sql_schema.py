@@ -4,22 +4,30 @@ Pure functions over texts: find ``CREATE TABLE`` statements (``.sql`` files, mig
 SQL strings in code), decide whether the code at the cursor builds SQL (Go
 ``database/sql``, Python DB-API / sqlite3), and pick the tables that matter there.
 :func:`schema_tables` is the one entry point the context engine needs;
-:func:`scan_workspace` is the only function that touches the file system.
+:func:`scan_workspace` (and its :func:`read_regular_file`) is the only function that
+touches the file system; it follows the workspace index's rules (.gitignore, skipped
+folders, size limit, regular files only).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from copilot_lsp.context import gitignore
+from copilot_lsp.context.workspace import SKIPPED_FOLDERS, IndexLimits
+
 SQL_FILE_SUFFIXES = (".sql",)
 CODE_FILE_SUFFIXES = (".py", ".go", ".js", ".ts", ".java", ".rb", ".php", ".rs")
-SKIPPED_DIRS = {".git", "node_modules", ".venv", "venv", "__pycache__", "vendor", "dist", "build"}
+SKIPPED_DIRS = SKIPPED_FOLDERS | {"vendor"}
+"""The workspace index's skipped folders, plus vendored code (hidden folders too)."""
 MAX_FILES = 2000
-MAX_FILE_BYTES = 512 * 1024
+MAX_FILE_BYTES = IndexLimits().max_file_bytes
+"""The workspace index's limit: larger files are dumps or generated."""
 
 _CREATE_TABLE = re.compile(
     r"\bCREATE\s+(?:(?:TEMP|TEMPORARY|UNLOGGED)\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?"
@@ -243,31 +251,73 @@ def schema_tables(sources: Iterable[tuple[str, str]], prefix: str, language: str
     return relevant_tables(tables, near) if tables else []
 
 
-def _candidate_files(root: Path) -> Iterator[Path]:
-    """SQL and code files under ``root`` (vendored and build folders pruned), at most
-    ``MAX_FILES``, in a stable order."""
+def has_create_table(text: str) -> bool:
+    return re.search(r"create\s+(temp\w*\s+)?table", text, re.IGNORECASE) is not None
+
+
+def read_regular_file(path: Path, max_bytes: int) -> str | None:
+    """The text of ``path`` when it is a regular file of at most ``max_bytes``, else None.
+
+    Opened without following a link (it could point out of the workspace) and without
+    blocking, then checked on the open file: a named pipe or a device is never read.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > max_bytes:
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as file:
+            data = file.read(max_bytes + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return data.decode("utf-8", errors="replace") if len(data) <= max_bytes else None
+
+
+def _candidate_files(root: Path, max_files: int = MAX_FILES) -> Iterator[Path]:
+    """SQL and code files under ``root`` by the workspace index's rules: .gitignore files
+    (nested ones scoped to their folder) obeyed, skipped and hidden folders pruned; at
+    most ``max_files``, in a stable order."""
+    rules: list[gitignore.Rule] = []
     count = 0
     for directory, folders, files in os.walk(root):
-        folders[:] = sorted(f for f in folders if f not in SKIPPED_DIRS and not f.startswith("."))
+        here = Path(directory)
+        base = here.relative_to(root).as_posix()
+        base = "" if base == "." else base
+        if ".gitignore" in files:
+            rules += gitignore.parse(read_regular_file(here / ".gitignore", 1 << 20) or "", base)
+
+        def relative(name: str, base: str = base) -> str:
+            return f"{base}/{name}" if base else name
+
+        folders[:] = sorted(
+            name
+            for name in folders
+            if name not in SKIPPED_DIRS
+            and not name.startswith(".")
+            and not gitignore.ignored(rules, relative(name), is_folder=True)
+        )
         for name in sorted(files):
             if Path(name).suffix.lower() not in SQL_FILE_SUFFIXES + CODE_FILE_SUFFIXES:
                 continue
+            if gitignore.ignored(rules, relative(name), is_folder=False):
+                continue
             count += 1
-            if count > MAX_FILES:
+            if count > max_files:
                 return
-            yield Path(directory) / name
+            yield here / name
 
 
-def scan_workspace(root: Path) -> list[tuple[str, str]]:
+def scan_workspace(root: Path, max_file_bytes: int = MAX_FILE_BYTES) -> list[tuple[str, str]]:
     """``(relative path, text)`` of files under ``root`` that contain ``CREATE TABLE``."""
     found: list[tuple[str, str]] = []
     for path in _candidate_files(root):
-        try:
-            if path.stat().st_size > MAX_FILE_BYTES:
-                continue
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-        if re.search(r"create\s+(temp\w*\s+)?table", text, re.IGNORECASE):
-            found.append((str(path.relative_to(root)), text))
+        text = read_regular_file(path, max_file_bytes)
+        if text is not None and has_create_table(text):
+            found.append((path.relative_to(root).as_posix(), text))
     return found
