@@ -351,8 +351,17 @@ def balance_brackets(text: str, prefix: str) -> str:
 def drop_closer_overlap(text: str, line_after: str) -> str:
     """Remove closing brackets/quotes the editor already has right of the cursor.
 
-    Only when they close more than the completion opened, so that ``print(|)`` completed
-    with ``x)`` keeps the editor's ``)`` once, but ``f(|)`` completed with ``g(x)`` keeps it.
+    Ghost text goes in before the editor's closer, so an answer that closes the bracket
+    (or string) the cursor is in would leave that closer duplicated:
+
+    - an answer that ends with the code right of the cursor loses that end, but only when
+      it closes more than it opened: ``print(|)`` + ``"a")`` gives ``"a"``, while ``f(|)``
+      + ``g(x)`` keeps ``g(x)``;
+    - a one-line answer that closes the editor's bracket or string and goes on (``foo(|)``
+      + ``x):``, ``[|]`` + ``1, 2]:``) is cut before that closer: ``x``, ``1, 2``. The user
+      types over the editor's closer and writes the rest; keeping it would give
+      ``foo(x):)``. An answer that opens as many brackets as it closes early
+      (``x) + g(y``) needs the editor's closer and is kept.
     """
     head = line_after.strip()
     stripped = text.rstrip()
@@ -362,7 +371,51 @@ def drop_closer_overlap(text: str, line_after: str) -> str:
             kept = stripped[: -len(overlap)]
             if _excess_closers(kept) < _excess_closers(stripped):
                 return kept
-    return text
+    if not head or "\n" in stripped:
+        return text
+    cut = _closing_index(stripped, head[0])
+    return text if cut is None else stripped[:cut].rstrip(" \t")
+
+
+def _closing_index(text: str, closer: str) -> int | None:
+    """Where one-line ``text`` closes the editor's ``closer`` (a bracket or quote the cursor
+    is inside of), when it closes it for good; None otherwise."""
+    if closer in _PAIRS:
+        return _excess_bracket(text, closer)
+    if closer in "\"'`":
+        return _closing_quote(text, closer)
+    return None
+
+
+def _excess_bracket(text: str, closer: str) -> int | None:
+    """The first closer of ``text`` that closes nothing in it, when it is ``closer`` and
+    ``text`` leaves fewer brackets open than it closes that way."""
+    depth = excess = 0
+    first: int | None = None
+    for index, char in _code_indexed(text):
+        if char in _OPENERS:
+            depth += 1
+        elif char in _PAIRS:
+            if depth:
+                depth -= 1
+            else:
+                excess += 1
+                first = index if first is None else first
+    if first is None or text[first] != closer or excess <= depth:
+        return None
+    return first
+
+
+def _closing_quote(text: str, quote: str) -> int | None:
+    """The first unescaped ``quote`` of ``text``, when ``text`` has an odd number of them
+    (it ends the string the cursor is in and does not open another)."""
+    found = [at for at, char in enumerate(text) if char == quote and not _escaped(text, at)]
+    return found[0] if len(found) % 2 else None
+
+
+def _escaped(text: str, index: int) -> bool:
+    backslashes = len(text[:index]) - len(text[:index].rstrip("\\"))
+    return backslashes % 2 == 1
 
 
 # --- lines and whitespace -----------------------------------------------------------------

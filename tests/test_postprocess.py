@@ -50,6 +50,38 @@ def test_auto_closed_bracket_is_not_duplicated() -> None:
     assert drop_closer_overlap('name")', '")') == "name"
     # A balanced call keeps the editor's bracket after it.
     assert drop_closer_overlap("g(x)", ")") == "g(x)"
+    # The answer needs the editor's closer, or does not close it: kept as it is.
+    assert drop_closer_overlap('"a")', ")") == '"a"'
+    assert drop_closer_overlap("x) + g(y", ")") == "x) + g(y"  # the editor's ) closes g(
+    assert drop_closer_overlap('a" + "b', '"') == 'a" + "b'  # its " ends the second string
+    assert drop_closer_overlap("x]:", ")") == "x]:"  # not the editor's bracket
+    assert drop_closer_overlap("x):\n    pass", ")") == "x):\n    pass"  # one-line only
+
+
+@pytest.mark.parametrize(
+    ("text", "line_after", "kept"),
+    [
+        ("path):", ")", "path"),  # os.listdir(|) -> os.listdir(path), then the user types :
+        ("1, 2]:", "]", "1, 2"),  # [|]
+        ('"a"]:', "]", '"a"'),
+        ("g(x)):", ")", "g(x)"),  # only the closer that closes nothing in the answer
+        ("x), y):", "))", "x"),  # f(g(|))
+        ("x) + 1", ")", "x"),
+        ('a", b)', '")', "a"),  # print("|") with print("a", b)
+    ],
+)
+def test_answer_that_closes_the_auto_closed_bracket_and_goes_on_is_cut(
+    text: str, line_after: str, kept: str
+) -> None:
+    assert drop_closer_overlap(text, line_after) == kept
+
+
+def test_fresh_single_line_answer_keeps_no_duplicated_closer() -> None:
+    line_before = "    for name in os.listdir("
+    assert clean_completion("path):\n        print(name)", SINGLE, line_before, ")", ")\n") == (
+        "path"
+    )
+    assert after_cache("):", ")") == ""
 
 
 def test_block_ends_at_dedent_below_the_code_after_the_cursor() -> None:
