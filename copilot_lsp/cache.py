@@ -165,16 +165,20 @@ def forward(shown: Shown, prefix: str, suffix: str, same_state: bool = False) ->
     is not ``shown``'s state plus a typed start of it (or, with ``same_state``, its state).
 
     The suffix must be the same, except for closing brackets or quotes the editor
-    auto-inserted while the user typed (they sit right of the cursor; post-processing
-    after the cache removes them from the rest).
+    auto-inserted while the user typed. Those sit right of the cursor, so the rest is then
+    only its first line: accepting more lines would push them to the end of the block.
+    Post-processing after the cache removes them from that line (or cuts it before them).
     """
     if len(prefix) < len(shown.prefix) + (not same_state) or not prefix.startswith(shown.prefix):
         return None
     typed = prefix[len(shown.prefix) :]
     if not shown.text.startswith(typed) or len(typed) >= len(shown.text):
         return None
-    if suffix != shown.suffix:
-        extra = suffix[: len(suffix) - len(shown.suffix)]
-        if not suffix.endswith(shown.suffix) or not extra or extra.strip(_CLOSERS):
-            return None
-    return shown.text[len(typed) :]
+    rest = shown.text[len(typed) :]
+    if suffix == shown.suffix:
+        return rest
+    extra = suffix[: len(suffix) - len(shown.suffix)]
+    if not suffix.endswith(shown.suffix) or not extra or extra.strip(_CLOSERS):
+        return None
+    line = rest.split("\n", 1)[0]
+    return line if line.strip() else None

@@ -11,6 +11,7 @@ from copilot_lsp.cache import (
     cache_key,
     forward,
 )
+from copilot_lsp.postprocess import after_cache
 from tests.fakes import ScriptedBackend
 
 
@@ -84,6 +85,34 @@ def test_forward(prefix: str, suffix: str, rest: str | None) -> None:
 def test_forward_in_the_same_state_only_when_asked() -> None:
     assert forward(SHOWN, "x = ", "\n", same_state=True) == "compute(a, b)"
     assert forward(SHOWN, "x = ", "\nother\n", same_state=True) is None
+
+
+BLOCK = Shown(
+    "id2",
+    "    for name in ",
+    "\n",
+    "os.listdir(path):\n        files.append(name)\n    return files",
+)
+
+
+def test_typing_through_a_block_after_an_auto_closed_bracket() -> None:
+    """Accepting the rest of the block would push the editor's ")" to its end."""
+
+    def rest(prefix: str, suffix: str) -> str:
+        forwarded = forward(BLOCK, prefix, suffix)
+        assert forwarded is not None
+        return after_cache(forwarded, suffix.split("\n", 1)[0])
+
+    # The editor auto-closed the bracket: only the first line, cut before its ")".
+    assert rest("    for name in os.listdir(", ")\n") == "path"
+    assert rest("    for name in os.listdir(p", ")\n") == "ath"
+    # Nothing auto-closed: the whole rest of the block, as before.
+    assert rest("    for name in os.", "\n") == BLOCK.text[len("os.") :]
+
+
+def test_auto_closed_bracket_before_a_line_break_forwards_nothing() -> None:
+    shown = Shown("id3", "x = ", "\n", "f(\n    a,\n)")
+    assert forward(shown, "x = f(", ")\n") is None
 
 
 def test_typing_through_remembers_per_document() -> None:
