@@ -50,7 +50,7 @@ vscode: $(VSCODE_DIR)/node_modules/.installed
 vscode-real: $(VSCODE_REAL_DIR)/node_modules/.installed
 
 playground: $(PLAYGROUND_DIR)/node_modules/.installed
-	cd $(PLAYGROUND_DIR) && npx tsc -p . && npm run --silent build
+	cd $(PLAYGROUND_DIR) && npx tsc -p . && npm run --silent unit && npm run --silent build
 
 nvim-test: setup clients-tools
 	$(BIN)/python -m pytest -ra tests/clients/test_nvim.py
