@@ -25,7 +25,7 @@ from copilot_lsp.prompt.budget import (
     fit_window,
     split_middle,
 )
-from copilot_lsp.prompt.layout import FileInfo, context_text, header, render_prompt
+from copilot_lsp.prompt.layout import FileInfo, context_text, frame_text, render_prompt
 from copilot_lsp.prompt.templates import QWEN25_CODER, FimTemplate, select_template
 from copilot_lsp.syntax import LANGUAGES
 
@@ -123,7 +123,6 @@ def build_prompt(
         comment=spec.line_comment if spec else "#",
         repo=engine.repo_name(uri) if engine is not None else "",
     )
-    fixed = cached_count(header(template, file)) + 8  # header and markers
     # Counted once for both windows below: the prefix may be a whole large file.
     cursor_line = prefix.count("\n") if budget.anchor_lines or budget.middle_lines else None
     snippets: list[Snippet] = []
@@ -150,6 +149,7 @@ def build_prompt(
         )
         if snippets:
             context_tokens = cached_count(context_text(template, snippets, file))
+    fixed = cached_count(frame_text(template, snippets, file))
     prefix_cap, suffix_cap = budget.window_tokens(context_tokens + fixed)
     window = fit_window(
         prefix,

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 CountTokens = Callable[[str], int]
 MAX_CHARS_PER_TOKEN = 32
+TYPICAL_CHARS_PER_TOKEN = 4
 
 
 def approximate_tokens(text: str) -> int:
@@ -94,6 +95,50 @@ def _lines_below(suffix: str, total: int) -> tuple[str, list[str]]:
     return tail, lines[:total]
 
 
+def _fit_piece(text: str, cap: int, count: CountTokens, from_end: bool) -> tuple[str, int]:
+    """The end (``from_end``) or start of ``text`` that costs at most ``cap``, nearly all
+    of it, found in a few counts of about ``cap`` tokens each.
+
+    A cursor line can be a whole minified file: a piece of the length ``cap`` tokens
+    usually span is counted first, then resized by the characters per token it had.
+    """
+
+    def piece(size: int) -> str:
+        return text[len(text) - size :] if from_end else text[:size]
+
+    if cap <= 0:
+        return "", 0
+    guess = cap * TYPICAL_CHARS_PER_TOKEN
+    size = len(text) if len(text) <= 2 * guess else guess
+    tokens = count(piece(size))
+    if size < len(text) and tokens < cap:
+        size = min(len(text), cap * MAX_CHARS_PER_TOKEN, size * cap // max(tokens, 1))
+        tokens = count(piece(size))
+    slack = 0  # aims lower each time, for text whose tokens are far from evenly long
+    while tokens > cap:
+        size = min(size - 1, size * max(cap - slack, 0) // tokens)
+        tokens = count(piece(size))
+        slack = slack * 2 or 1
+    return piece(size), tokens
+
+
+def _fit_cursor_line(
+    head: str, tail: str, prefix_cap: int, suffix_cap: int, count: CountTokens
+) -> tuple[str, int, str, int]:
+    """The cursor line's halves, whole when together they fit both caps; else each is cut
+    to its own cap plus what the other half leaves of its cap, keeping the text nearest
+    the cursor."""
+    total = prefix_cap + suffix_cap
+    kept_head, head_tokens = _fit_piece(head, prefix_cap, count, True)
+    kept_tail, tail_tokens = _fit_piece(tail, suffix_cap, count, False)
+    head_whole, tail_whole = len(kept_head) == len(head), len(kept_tail) == len(tail)
+    if head_whole and not tail_whole:
+        kept_tail, tail_tokens = _fit_piece(tail, total - head_tokens, count, False)
+    elif tail_whole and not head_whole:
+        kept_head, head_tokens = _fit_piece(head, total - tail_tokens, count, True)
+    return kept_head, head_tokens, kept_tail, tail_tokens
+
+
 @dataclass(frozen=True)
 class Window:
     prefix: str
@@ -131,7 +176,8 @@ def fit_window(
 ) -> Window:
     """The text around the cursor that fits, taken a line at a time from each side in turn.
 
-    The cursor line's two halves are always kept. A side whose next line does not fit
+    The cursor line's two halves are kept whole when they fit the caps, else cut to them
+    at the cursor's far side (a very long line). A side whose next line does not fit
     (or that has no more lines) stops; the other side then may use what it left unused.
     With ``anchor_lines``, a few more lines above are left out so that the window starts
     at a multiple of it or at ``keep_from`` (see :func:`anchored`); ``cursor_line`` (the
@@ -140,9 +186,12 @@ def fit_window(
     total = prefix_cap + suffix_cap
     head, above = _lines_above(prefix, total)
     tail, below = _lines_below(suffix, total)
-    used_prefix, used_suffix = count(head), count(tail)
+    kept_head, used_prefix, kept_tail, used_suffix = _fit_cursor_line(
+        head, tail, prefix_cap, suffix_cap, count
+    )
     taken_above = taken_below = 0
-    prefix_open, suffix_open = True, True
+    # A cut cursor line fills the window: no other line goes in (nor could, contiguously).
+    prefix_open = suffix_open = len(kept_head) == len(head) and len(kept_tail) == len(tail)
     while prefix_open or suffix_open:
         if prefix_open:
             if taken_above < len(above):
@@ -176,8 +225,8 @@ def fit_window(
         taken_above = kept
         first_line = cursor_line - kept
     kept_above = above[len(above) - taken_above :] if taken_above else []
-    kept_prefix = "".join(line + "\n" for line in kept_above) + head
-    kept_suffix = tail + "".join("\n" + line for line in below[:taken_below])
+    kept_prefix = "".join(line + "\n" for line in kept_above) + kept_head
+    kept_suffix = kept_tail + "".join("\n" + line for line in below[:taken_below])
     return Window(kept_prefix, kept_suffix, used_prefix, used_suffix, first_line)
 
 

@@ -96,3 +96,14 @@ def render_prompt(
     return f"{before}{template.file_sep}{file.path or 'untitled'}\n" + template.render(
         local_prefix, suffix, middle_start
     )
+
+
+def frame_text(
+    template: FimTemplate, snippets: Sequence[PromptSnippet] = (), file: FileInfo | None = None
+) -> str:
+    """What the prompt holds besides the window and the snippets' :func:`context_text`
+    (which is counted on its own): the repository line when there are no snippets, the
+    current file's header or path line and the FIM markers, so that the budget counts them."""
+    file = file or FileInfo()
+    whole = render_prompt(template, "", "", snippets, file)
+    return whole[len(context_text(template, snippets, file)) :] if snippets else whole

@@ -46,8 +46,14 @@ def test_everything_fits_when_the_budget_allows() -> None:
 def test_window_is_the_text_next_to_the_cursor(prefix: str, suffix: str, pc: int, sc: int) -> None:
     window = fit_window(prefix, suffix, pc, sc, approximate_tokens)
     assert prefix.endswith(window.prefix) and suffix.startswith(window.suffix)
-    assert window.prefix.endswith(prefix.split("\n")[-1])
-    assert window.suffix.startswith(suffix.split("\n")[0])
+    head, tail = prefix.split("\n")[-1], suffix.split("\n")[0]
+    if approximate_tokens(head) + approximate_tokens(tail) <= pc + sc:
+        # The cursor line's halves are kept whole whenever they fit the budget.
+        assert window.prefix.endswith(head) and window.suffix.startswith(tail)
+    else:
+        assert head.endswith(window.prefix) and tail.startswith(window.suffix)
+    assert window.prefix_tokens + window.suffix_tokens <= pc + sc
+    assert approximate_tokens(window.prefix) + approximate_tokens(window.suffix) <= pc + sc
 
 
 def test_budget_shares() -> None:
@@ -125,3 +131,41 @@ def test_the_middle_split_keeps_every_character(lines: list[str], every: int) ->
     assert head + middle == window
     assert head == "" or head.endswith("\n")
     assert middle.count("\n") == min(cursor_line % every, len(lines) - 1)
+
+
+LONG_LINE = "data = [" + ", ".join(f'"k{i}"' for i in range(12_000)) + "]"  # ~100k characters
+
+
+class Counted:
+    """approximate_tokens, recording the length of every text it counts."""
+
+    def __init__(self) -> None:
+        self.lengths: list[int] = []
+
+    def __call__(self, text: str) -> int:
+        self.lengths.append(len(text))
+        return approximate_tokens(text)
+
+
+@pytest.mark.parametrize("column", [0, len(LONG_LINE) // 2, len(LONG_LINE)])
+def test_a_very_long_cursor_line_is_cut_to_the_budget(column: int) -> None:
+    prefix = "import json\n" + LONG_LINE[:column]
+    suffix = LONG_LINE[column:] + "\nprint(data)\n"
+    count = Counted()
+    window = fit_window(prefix, suffix, 1700, 300, count)
+    assert approximate_tokens(window.prefix) + approximate_tokens(window.suffix) <= 2000
+    # The text nearest the cursor is kept, and the window is one piece of the line.
+    assert LONG_LINE[:column].endswith(window.prefix)
+    assert LONG_LINE[column:].startswith(window.suffix)
+    assert approximate_tokens(window.prefix + window.suffix) > 1900
+    # Cheap: a few counts of what the budget can span, never the whole line.
+    assert len(count.lengths) <= 12 and max(count.lengths) <= 2000 * 32
+
+
+@pytest.mark.parametrize("column", [0, len(LONG_LINE) // 2, len(LONG_LINE)])
+def test_a_long_cursor_line_with_anchoring_still_fits(column: int) -> None:
+    prefix = "".join(f"line {i}\n" for i in range(100)) + LONG_LINE[:column]
+    window = fit_window(prefix, LONG_LINE[column:], 500, 100, approximate_tokens, 32, 64, 100)
+    assert approximate_tokens(window.prefix) + approximate_tokens(window.suffix) <= 600
+    assert window.first_line == 100
+    assert split_middle(window.prefix, 100, 32) == ("", window.prefix)
