@@ -444,3 +444,16 @@ async def test_a_reset_cancels_the_running_generation(tmp_path: Path) -> None:
     service.reset()
     assert await asyncio.to_thread(backend.saw_cancel.wait, 5)
     assert (await older).source == "superseded"
+
+
+async def test_closing_the_document_stops_its_precompute(tmp_path: Path) -> None:
+    service, runner = service_with(ScriptedBackend("3.14 * r * r\n"), tmp_path)
+    settings = dataclasses.replace(NO_WAIT, precompute=True)
+    await service.complete(URI, PREFIX, SUFFIX, False, settings, "python")
+    precompute = service._precompute
+    assert precompute is not None and not precompute.done()
+    service.closed("file:///other.py")
+    assert not precompute.done()
+    service.closed(URI)
+    await asyncio.gather(precompute, return_exceptions=True)
+    assert precompute.cancelled() and runner.calls == 1

@@ -219,6 +219,7 @@ class CompletionService:
         """How the latest model call ended (shown by copilot/status)."""
         self._documents: dict[str, _Document] = {}
         self._precompute: asyncio.Task[None] | None = None
+        self._precompute_uri = ""
         self.counts: dict[str, int] = {}
         """Requests per answer source since start."""
         self.model_calls = 0
@@ -571,6 +572,7 @@ class CompletionService:
 
         self._stop_precompute()
         self._precompute = asyncio.ensure_future(precompute())
+        self._precompute_uri = uri
         self._precompute.add_done_callback(_log_failure)
 
     def _stop_precompute(self) -> None:
@@ -599,6 +601,8 @@ class CompletionService:
             document.pending = None
 
     def closed(self, uri: str) -> None:
+        if uri == self._precompute_uri:
+            self._stop_precompute()  # nobody will type that next line
         document = self._documents.pop(uri, None)
         if document is not None and document.running is not None:
             document.running.task.cancel()
