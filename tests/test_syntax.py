@@ -179,3 +179,17 @@ def test_a_lone_surrogate_parses_and_reparses() -> None:
     assert document.tree is not None and document.tree.root_node.end_point[0] == 2
     analysis = analyze_text('x = "\ud800"\ndef f(a):\n    ', "\n", "python")
     assert analysis.kind is not CompletionKind.NONE
+
+
+def test_a_document_over_the_size_limit_gets_no_tree_until_it_fits_again() -> None:
+    from copilot_lsp.syntax import MAX_PARSED_CHARS
+
+    body = "def f(x):\n    return x\n"
+    huge = body * (MAX_PARSED_CHARS // len(body) + 1)
+    document = ParsedDocument(huge, "python")
+    assert document.tree is None
+    assert analyze_text(huge + "def g(y):\n    ", "", "python").kind is not NONE
+    document.update(body)
+    assert document.tree is not None and document.tree.root_node.type == "module"
+    document.update(huge)
+    assert document.tree is None
