@@ -39,11 +39,12 @@ CountTokens = Callable[[str], int]
 
 @functools.lru_cache(maxsize=4096)
 def uri_to_path(uri: str) -> Path | None:
-    """The file system path of a ``file:`` URI (None for untitled and other schemes),
-    resolved like the workspace index's paths: a folder opened through a symlink keeps
-    its documents inside it. Cached: resolving costs a syscall per path component."""
+    """The file system path of a ``file:`` URI (None for untitled and other schemes, and
+    for a file on another host), resolved like the workspace index's paths: a folder
+    opened through a symlink keeps its documents inside it. Cached: resolving costs a
+    syscall per path component."""
     parsed = urlparse(uri)
-    if parsed.scheme != "file":
+    if parsed.scheme != "file" or parsed.netloc not in ("", "localhost"):
         return None
     return Path(unquote(parsed.path)).resolve()
 

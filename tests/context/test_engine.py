@@ -169,3 +169,11 @@ def test_without_a_workspace_folder_a_named_pipe_is_not_read(tmp_path: Path) -> 
     assert engine.read(tmp_path / "pipe.py") is None
     (tmp_path / "plain.py").write_text("x = 1\n")
     assert engine.read(tmp_path / "plain.py") == "x = 1\n"
+
+
+def test_a_file_uri_on_another_host_is_no_local_path() -> None:
+    from copilot_lsp.context.engine import uri_to_path
+
+    assert uri_to_path("file://otherhost/etc/passwd") is None
+    assert uri_to_path("file://localhost/tmp/a.py") == Path("/tmp/a.py").resolve()
+    assert uri_to_path("file:///tmp/a%20b.py") == Path("/tmp/a b.py").resolve()
