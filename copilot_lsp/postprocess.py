@@ -495,14 +495,19 @@ def indent_unit(text: str) -> str | None:
     return " " * max(steps, key=lambda step: (steps[step], -step))
 
 
-def reindent(text: str, unit: str | None, cursor_indent: str = "") -> str:
+def reindent(text: str, unit: str | None, line_before: str = "") -> str:
     """Make the completion's indentation (lines after the first) use the file's unit.
 
     Tabs become the file's spaces, or spaces become tabs; a completion indented in steps of
-    another width (2 where the file uses 4) is rescaled relative to the cursor line's
-    indentation. Text already consistent with the file is returned unchanged.
+    another width (2 where the file uses 4) is rescaled relative to the column its first
+    line starts at: the cursor line's indentation, plus the first line's own when the
+    cursor is at the start of its line (``line_before`` is the text left of the cursor).
+    Text already consistent with the file is returned unchanged.
     """
     lines = text.split("\n")
+    cursor_indent = indentation(line_before)
+    if not line_before.strip():
+        cursor_indent = line_before + indentation(lines[0])
     body = [indentation(line) for line in lines[1:] if line.strip()]
     if unit is None or not body:
         return text
@@ -590,7 +595,7 @@ def before_cache(
     text = drop_repetition(text)
     text = balance_brackets(text, context.prefix or context.line_before)
     unit = indent_unit(context.prefix[-4000:] + context.suffix[:2000])
-    text = reindent(text, unit, indentation(context.line_before))
+    text = reindent(text, unit, context.line_before)
     text = trim_trailing_whitespace(text, context.line_after)
     return text if is_worth_showing(text, context.line_after, context.suffix) else ""
 

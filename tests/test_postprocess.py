@@ -267,7 +267,7 @@ def test_balance_brackets(raw: str, prefix: str, expected: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "unit", "cursor_indent", "expected"),
+    ("text", "unit", "line_before", "expected"),
     [
         # Tabs in a file indented with spaces.
         ("if x:\n\t\ty()", "    ", "    ", "if x:\n        y()"),
@@ -279,10 +279,20 @@ def test_balance_brackets(raw: str, prefix: str, expected: str) -> None:
         ("if x:\n        y()", "    ", "    ", "if x:\n        y()"),
         ("return s\n\n    return None", "    ", "            ", "return s\n\n    return None"),
         ("if x:\n        y()", None, "    ", "if x:\n        y()"),
+        # At the start of an empty line the answer brings its own first indentation: the
+        # steps are counted from there (HumanEval/80's body, 2-space steps from column 4).
+        (
+            "    i = 1\n    while i < n:\n      if a[i]:\n        k = i\n      i += 1\n"
+            "    return k",
+            "    ",
+            "",
+            "    i = 1\n    while i < n:\n        if a[i]:\n            k = i\n        i += 1\n"
+            "    return k",
+        ),
     ],
 )
-def test_reindent(text: str, unit: str | None, cursor_indent: str, expected: str) -> None:
-    assert reindent(text, unit, cursor_indent) == expected
+def test_reindent(text: str, unit: str | None, line_before: str, expected: str) -> None:
+    assert reindent(text, unit, line_before) == expected
 
 
 def test_indent_unit() -> None:
