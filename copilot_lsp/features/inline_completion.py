@@ -125,7 +125,11 @@ def complete(
             return CompletionResult("", kind, "", None, time.perf_counter() - started)
         kind = CompletionKind.SINGLE_LINE
     # Comment-to-code: a comment or docstring asking for code gets a whole block.
-    code_request = None if request.one_line else describes_code(request.prefix, request.suffix)
+    code_request = (
+        None
+        if request.one_line or analysis.in_string
+        else describes_code(request.prefix, request.suffix, language)
+    )
     if request.one_line:
         kind = CompletionKind.SINGLE_LINE
     elif code_request is not None:
