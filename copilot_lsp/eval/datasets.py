@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import fnmatch
 import gzip
+import hashlib
 import json
 import random
 import re
+import zlib
 from collections.abc import Callable, Iterable, Iterator
 from importlib import resources
 from pathlib import Path
@@ -25,15 +27,89 @@ from copilot_lsp.eval import crossfile
 from copilot_lsp.eval.sandbox import toolchain_missing
 from copilot_lsp.eval.task import DatasetError, Task, benchdata_dir
 
+MANIFEST = "MANIFEST.md"
+_MANIFEST_ROW = re.compile(r"^\|\s*`([^`]+)`\s*\|\s*(\d+)\s*\|\s*\d+\s*\|\s*`([0-9a-f]{64})`\s*\|")
+_verified: set[tuple[str, int, int]] = set()
+"""Data files whose sha256 matched this run: (path, size, mtime_ns)."""
+
+
+def manifest_entries(folder: Path) -> dict[str, tuple[int, str]]:
+    """``MANIFEST.md``'s table rows: relative path -> (bytes, sha256)."""
+    path = folder / MANIFEST
+    if not path.is_file():
+        raise DatasetError(f"{path} not found: the benchmark data cannot be verified")
+    entries = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        match = _MANIFEST_ROW.match(line.strip())
+        if match:
+            entries[match[1]] = (int(match[2]), match[3])
+    return entries
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def data_file(*parts: str) -> Path:
+    """A file of the benchmark folder, checked against the sha256 its ``MANIFEST.md`` lists.
+
+    A file the manifest does not list is refused: its scores could not be traced to a
+    known version of the data. Each file is hashed once per process (again if its size or
+    modification time changes).
+    """
+    folder = benchdata_dir()
+    path = folder.joinpath(*parts)
+    if not path.is_file():
+        raise DatasetError(f"benchmark data not found: {path} (set COPILOT_LSP_BENCHDATA)")
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key in _verified:
+        return path
+    name = "/".join(parts)
+    listed = manifest_entries(folder).get(name)
+    if listed is None:
+        raise DatasetError(f"{path} is not listed in {folder / MANIFEST}; add its sha256 there")
+    size, expected = listed
+    actual = _sha256(path)
+    if stat.st_size != size or actual != expected:
+        raise DatasetError(
+            f"{path} does not match {folder / MANIFEST}: {stat.st_size} bytes, sha256 "
+            f"{actual}; expected {size} bytes, sha256 {expected} (edited or damaged?)"
+        )
+    _verified.add(key)
+    return path
+
+
+def _parse(line: str, path: Path, number: int) -> dict[str, Any]:
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise DatasetError(f"{path}, line {number}: not valid JSON ({error})") from error
+    if not isinstance(row, dict):
+        raise DatasetError(f"{path}, line {number}: not a JSON object")
+    return row
+
 
 def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    """The records of a JSON-lines file (gzip-compressed when it ends in ``.gz``); a file
+    that cannot be read or parsed raises :class:`DatasetError` naming it and the line."""
     if not path.is_file():
         raise DatasetError(f"benchmark data not found: {path} (set COPILOT_LSP_BENCHDATA)")
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                yield json.loads(line)
+    number = 0
+    try:
+        with opener(path, "rt", encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if line.strip():
+                    yield _parse(line, path, number)
+    except (OSError, EOFError, UnicodeDecodeError, zlib.error) as error:
+        raise DatasetError(
+            f"{path}: cannot be read after line {number} ({type(error).__name__}: {error})"
+        ) from error
 
 
 def _check_call(test: str, entry_point: str) -> str:
@@ -88,7 +164,7 @@ def load_infilling(benchmark: str, cursor: str = "indented") -> list[Task]:
     """
     if cursor not in INFILL_CURSORS:
         raise DatasetError(f"unknown infilling cursor {cursor!r}; choose {INFILL_CURSORS}")
-    path = benchdata_dir() / "humaneval_infilling" / INFILLING_FILES[benchmark]
+    path = data_file("humaneval_infilling", INFILLING_FILES[benchmark])
     line_level = benchmark in ("single-line", "multi-line")
     tasks = []
     for row in _read_jsonl(path):
@@ -131,7 +207,7 @@ def mbpp_prompt(text: str, first_test: str, imports: Iterable[str]) -> str:
 def load_mbpp() -> list[Task]:
     """MBPP test split (task ids 11-510), checked with its three ``assert`` lines."""
     tasks = []
-    for row in _read_jsonl(benchdata_dir() / "mbpp" / "mbpp.jsonl"):
+    for row in _read_jsonl(data_file("mbpp", "mbpp.jsonl")):
         if row["task_id"] not in MBPP_TEST_IDS:
             continue
         code = row["code"].replace("\r\n", "\n")
@@ -208,7 +284,7 @@ def load_humaneval_x(short: str) -> list[Task]:
     missing = toolchain_missing(language)
     if missing:
         raise DatasetError(f"humaneval-x-{short} needs {', '.join(missing)} on PATH")
-    path = benchdata_dir() / "humaneval_x" / f"humaneval_{short}.jsonl.gz"
+    path = data_file("humaneval_x", f"humaneval_{short}.jsonl.gz")
     tasks = []
     for row in _read_jsonl(path):
         if _skipped(row["task_id"]):
@@ -232,6 +308,14 @@ def load_humaneval_x(short: str) -> list[Task]:
     return tasks
 
 
+CCEVAL_FILE = "granite-completebench_sample_python_inputs.jsonl"
+
+
+def _load_cceval(crossfile_context: bool) -> list[Task]:
+    data_file("cceval", CCEVAL_FILE)  # crossfile.load_cceval reads it once verified
+    return crossfile.load_cceval(crossfile_context)
+
+
 def _loaders(crossfile_context: bool, infill_cursor: str) -> dict[str, Callable[[], list[Task]]]:
     table: dict[str, Callable[[], list[Task]]] = {"humaneval": load_humaneval, "mbpp": load_mbpp}
     for name in INFILLING_FILES:
@@ -239,7 +323,7 @@ def _loaders(crossfile_context: bool, infill_cursor: str) -> dict[str, Callable[
     for short in HUMANEVAL_X_LANGUAGES:
         table[f"humaneval-x-{short}"] = lambda short=short: load_humaneval_x(short)
     table["crossfile"] = lambda: crossfile.load_crossfile(crossfile_context)
-    table["cceval"] = lambda: crossfile.load_cceval(crossfile_context)
+    table["cceval"] = lambda: _load_cceval(crossfile_context)
     return table
 
 

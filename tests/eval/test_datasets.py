@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import pytest
 
+from copilot_lsp.eval import datasets
 from copilot_lsp.eval.datasets import (
     BENCHMARKS,
     load_benchmark,
@@ -122,6 +125,7 @@ def test_benchdata_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     }
     with gzip.open(folder / "HumanEval-SingleLineInfilling.jsonl.gz", "wt") as handle:
         handle.write(json.dumps(row) + "\n")
+    write_manifest(tmp_path, "humaneval_infilling/HumanEval-SingleLineInfilling.jsonl.gz")
     monkeypatch.setenv("COPILOT_LSP_BENCHDATA", str(tmp_path))
     assert benchdata_dir() == tmp_path
     assert [t.reference for t in load_infilling("single-line")] == ["return 1"]
@@ -149,3 +153,92 @@ def test_select_keeps_variants_of_one_problem_together() -> None:
     assert len(picked) == 6
     assert {t.group for t in picked} == {"cceval/context", "cceval/no-context"}
     assert len({t.problem for t in picked}) == 3
+
+
+def write_manifest(folder: Path, *names: str) -> None:
+    """A ``MANIFEST.md`` listing ``names`` (paths under ``folder``) with their sha256."""
+    rows = ["| file | bytes | records | sha256 |", "|---|---|---|---|"]
+    for name in names:
+        data = (folder / name).read_bytes()
+        rows.append(f"| `{name}` | {len(data)} | 1 | `{hashlib.sha256(data).hexdigest()}` |")
+    (folder / "MANIFEST.md").write_text("# data\n\n" + "\n".join(rows) + "\n")
+
+
+def copy_benchdata(folder: Path, *names: str) -> None:
+    """Copies of the shared files ``names`` and the shared ``MANIFEST.md`` in ``folder``."""
+    shutil.copy(benchdata_dir() / "MANIFEST.md", folder / "MANIFEST.md")
+    for name in names:
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(benchdata_dir() / name, folder / name)
+
+
+MBPP = "mbpp/mbpp.jsonl"
+SINGLE_LINE = "humaneval_infilling/HumanEval-SingleLineInfilling.jsonl.gz"
+
+
+def test_an_edited_data_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    copy_benchdata(tmp_path, MBPP)
+    path = tmp_path / MBPP
+    path.write_text(path.read_text().replace("assert ", "assert not ", 1))
+    monkeypatch.setenv("COPILOT_LSP_BENCHDATA", str(tmp_path))
+    with pytest.raises(DatasetError, match=r"mbpp\.jsonl does not match .*MANIFEST\.md"):
+        load_benchmark("mbpp")
+
+
+def test_a_file_the_manifest_does_not_list_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy_benchdata(tmp_path, MBPP)
+    write_manifest(tmp_path)  # lists nothing
+    monkeypatch.setenv("COPILOT_LSP_BENCHDATA", str(tmp_path))
+    with pytest.raises(DatasetError, match="not listed in"):
+        load_benchmark("mbpp")
+    (tmp_path / "MANIFEST.md").unlink()
+    with pytest.raises(DatasetError, match=r"MANIFEST\.md not found"):
+        load_benchmark("mbpp")
+
+
+def test_an_edited_cceval_file_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    name = "cceval/granite-completebench_sample_python_inputs.jsonl"
+    copy_benchdata(tmp_path, name)
+    with (tmp_path / name).open("a") as handle:
+        handle.write("\n")
+    monkeypatch.setenv("COPILOT_LSP_BENCHDATA", str(tmp_path))
+    with pytest.raises(DatasetError, match="does not match"):
+        load_benchmark("cceval")
+
+
+def test_a_truncated_gzip_file_names_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy_benchdata(tmp_path, SINGLE_LINE)
+    path = tmp_path / SINGLE_LINE
+    path.write_bytes(path.read_bytes()[:30000])
+    write_manifest(tmp_path, SINGLE_LINE)  # listed as it is: the reading must fail cleanly
+    monkeypatch.setenv("COPILOT_LSP_BENCHDATA", str(tmp_path))
+    with pytest.raises(DatasetError, match=r"SingleLineInfilling\.jsonl\.gz: cannot be read"):
+        load_benchmark("single-line")
+
+
+def test_a_broken_json_line_names_the_file_and_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy_benchdata(tmp_path, MBPP)
+    path = tmp_path / MBPP
+    lines = path.read_text().splitlines(keepends=True)
+    lines[2] = lines[2][:40] + "\n"
+    path.write_text("".join(lines))
+    write_manifest(tmp_path, MBPP)
+    monkeypatch.setenv("COPILOT_LSP_BENCHDATA", str(tmp_path))
+    with pytest.raises(DatasetError, match=r"mbpp\.jsonl, line 3: not valid JSON"):
+        load_benchmark("mbpp")
+
+
+def test_each_file_is_hashed_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    copy_benchdata(tmp_path, MBPP)
+    monkeypatch.setenv("COPILOT_LSP_BENCHDATA", str(tmp_path))
+    hashed: list[Path] = []
+    original = datasets._sha256
+    monkeypatch.setattr(datasets, "_sha256", lambda path: hashed.append(path) or original(path))
+    assert len(load_benchmark("mbpp")) == len(load_benchmark("mbpp")) == 500
+    assert hashed == [tmp_path / MBPP]
