@@ -213,7 +213,7 @@ def run_eval(args: argparse.Namespace, backend: Backend | None = None) -> int:
         else:
             engine = load_model(args.model, getattr(args, "threads", 0))
         try:
-            records, seconds = timed_run(
+            records, wall = timed_run(
                 tasks, engine, config, out_dir, show_progress=sys.stderr.isatty()
             )
         finally:
@@ -226,7 +226,7 @@ def run_eval(args: argparse.Namespace, backend: Backend | None = None) -> int:
                 **asdict(config),
                 "model_path": getattr(engine, "model_path", None),
                 "tasks": len(tasks),
-                "wall_seconds": round(seconds, 1),
+                **wall.summary(),
                 "finished_at": time.strftime("%Y-%m-%d %H:%M:%S"),
                 "sandbox": {
                     "network_isolated": box.network_isolated,
@@ -236,6 +236,9 @@ def run_eval(args: argparse.Namespace, backend: Backend | None = None) -> int:
                 },
             },
         )
+        note = wall.note()
+        if note:
+            summary["notes"] = [*summary.get("notes", []), note]
         write_outputs(out_dir, summary, records)
     except (DatasetError, ModelError, BackendError, EvalError, OSError) as error:
         print(f"copilot-lsp eval: {error}", file=sys.stderr)

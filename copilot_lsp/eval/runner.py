@@ -4,7 +4,8 @@ Completions come one at a time from
 :func:`copilot_lsp.features.inline_completion.complete` (the editor's own path); their tests
 run meanwhile in a small thread pool over the sandbox. Every finished sample is appended to
 ``samples.jsonl`` at once, so an interrupted run resumes where it stopped: a rerun skips the
-samples already recorded for the same prompt.
+samples already recorded for the same prompt. Each call's wall time is appended to
+``runs.jsonl``, so that a resumed run reports the time of all its calls.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ import hashlib
 import json
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tqdm import tqdm
 
@@ -36,7 +37,9 @@ from copilot_lsp.prompt.budget import TokenBudget
 
 SAMPLES_FILE = "samples.jsonl"
 CONFIG_FILE = "config.json"
+RUNS_FILE = "runs.jsonl"
 Record = dict[str, Any]
+T = TypeVar("T")
 
 
 class EvalError(RuntimeError):
@@ -99,7 +102,8 @@ def read_records(path: Path) -> list[Record]:
     return records
 
 
-def _check_config(out_dir: Path, config: RunConfig) -> None:
+def check_config(out_dir: Path, config: RunConfig) -> None:
+    """Refuse a folder that holds a run with other generation settings; record ``config``."""
     path = out_dir / CONFIG_FILE
     if path.is_file():
         previous = json.loads(path.read_text(encoding="utf-8"))
@@ -207,7 +211,7 @@ def pending(tasks: Iterable[Task], samples: int, done: list[Record]) -> list[tup
     ]
 
 
-def _end_last_line(path: Path) -> None:
+def end_last_line(path: Path) -> None:
     """Terminate a line cut short by an interruption, so that new records start afresh."""
     if path.is_file() and path.stat().st_size:
         with path.open("rb+") as handle:
@@ -226,9 +230,9 @@ def run_tasks(
 ) -> list[Record]:
     """Complete and check every missing sample; returns the records of ``tasks``."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    _check_config(out_dir, config)
+    check_config(out_dir, config)
     path = out_dir / SAMPLES_FILE
-    _end_last_line(path)
+    end_last_line(path)
     todo = pending(tasks, config.samples, read_records(path))
     limits = limits or Limits()
     failures: list[BaseException] = []
@@ -263,23 +267,87 @@ def run_tasks(
                 writer.write(with_match(record, task.reference))
     if failures:
         raise failures[0]
-    return latest_records(read_records(path), tasks)
+    return latest_records(read_records(path), tasks, config.samples)
 
 
-def latest_records(records: list[Record], tasks: list[Task]) -> list[Record]:
-    """The last record of each (task, sample) for the tasks' current prompts."""
+def latest_records(records: list[Record], tasks: list[Task], samples: int) -> list[Record]:
+    """The last record of each (task, sample) for the tasks' current prompts, samples
+    ``0 .. samples - 1`` only (a folder may hold more from an earlier, larger run)."""
     wanted = {task.task_id: prompt_sha256(task) for task in tasks}
     latest: dict[tuple[str, int], Record] = {}
     for record in records:
-        if wanted.get(record["task_id"]) == record["prompt_sha256"]:
+        if record["sample"] < samples and wanted.get(record["task_id"]) == record["prompt_sha256"]:
             latest[(record["task_id"], record["sample"])] = record
     return list(latest.values())
 
 
+@dataclass(frozen=True)
+class WallTime:
+    """The wall time of every call into one output folder."""
+
+    seconds: float
+    """Sum over all calls, this one included."""
+    calls: int
+    resumed: bool
+    """Whether the folder held samples before this call."""
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "wall_seconds": round(self.seconds, 1),
+            "calls": self.calls,
+            "resumed": self.resumed,
+        }
+
+    def note(self) -> str | None:
+        """What the summary says about a resumed run (None for a run done in one call)."""
+        if not self.resumed:
+            return None
+        if self.calls == 1:
+            return (
+                "resumed run: the earlier calls' wall time was not recorded "
+                "(wall_seconds is this call's)"
+            )
+        return f"resumed run: wall_seconds is the sum over {self.calls} calls into this folder"
+
+
+def earlier_wall_seconds(out_dir: Path) -> list[float]:
+    """The wall seconds of the earlier calls recorded in ``runs.jsonl``."""
+    return [float(r["wall_seconds"]) for r in read_records(out_dir / RUNS_FILE)]
+
+
+def record_call(out_dir: Path, seconds: float) -> None:
+    """Append one call's wall time to ``runs.jsonl``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / RUNS_FILE
+    end_last_line(path)
+    entry = {"finished_at": time.strftime("%Y-%m-%d %H:%M:%S"), "wall_seconds": round(seconds, 3)}
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(entry) + "\n")
+
+
+def has_samples(out_dir: Path) -> bool:
+    path = out_dir / SAMPLES_FILE
+    return path.is_file() and path.stat().st_size > 0
+
+
+def timed(out_dir: Path, work: Callable[[], T]) -> tuple[T, WallTime]:
+    """``work()`` and the wall time of every call into ``out_dir``, this one included (an
+    interrupted call's time is recorded too)."""
+    resumed = has_samples(out_dir)
+    earlier = earlier_wall_seconds(out_dir)
+    started = time.perf_counter()
+    try:
+        result = work()
+    finally:
+        seconds = time.perf_counter() - started
+        record_call(out_dir, seconds)
+    return result, WallTime(sum(earlier) + seconds, len(earlier) + 1, resumed)
+
+
 def timed_run(
     tasks: list[Task], backend: Backend, config: RunConfig, out_dir: Path, **kwargs: Any
-) -> tuple[list[Record], float]:
-    """:func:`run_tasks` and its wall time in seconds."""
-    started = time.perf_counter()
-    records = run_tasks(tasks, backend, config, out_dir, **kwargs)
-    return records, time.perf_counter() - started
+) -> tuple[list[Record], WallTime]:
+    """:func:`run_tasks` and the wall time of all calls into ``out_dir``."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    check_config(out_dir, config)  # a refused call records no time
+    return timed(out_dir, lambda: run_tasks(tasks, backend, config, out_dir, **kwargs))

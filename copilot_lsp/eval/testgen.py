@@ -25,7 +25,7 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,15 @@ from copilot_lsp.backends.base import (
 from copilot_lsp.eval import sandbox
 from copilot_lsp.eval.datasets import load_humaneval, select
 from copilot_lsp.eval.model import load_model, model_label
+from copilot_lsp.eval.runner import (
+    SAMPLES_FILE,
+    EvalError,
+    RunConfig,
+    check_config,
+    end_last_line,
+    read_records,
+    timed,
+)
 from copilot_lsp.eval.task import DatasetError, Task
 from copilot_lsp.features.test_generation import TestGenerationError, generate_tests
 from copilot_lsp.models import ModelError
@@ -274,11 +283,53 @@ def markdown(summary: dict[str, Any]) -> str:
     ]
     lines = [f"# testgen ({summary['model']})", "", "| measure | value |", "|---|---|"]
     lines += [f"| {name} | {value} |" for name, value in rows]
+    lines += ["", f"- wall_seconds: {summary.get('wall_seconds')}"]
+    lines += [f"- note: {note}" for note in summary.get("notes", [])]
     return "\n".join(lines) + "\n"
 
 
+def _recorded(path: Path, tasks: list[Task]) -> dict[str, TestgenRecord]:
+    """The records already in ``samples.jsonl`` for ``tasks`` (the last one per task)."""
+    wanted = {task.task_id for task in tasks}
+    names = {f.name for f in fields(TestgenRecord)}
+    done: dict[str, TestgenRecord] = {}
+    for row in read_records(path):
+        if row.get("task_id") in wanted:
+            done[row["task_id"]] = TestgenRecord(**{k: v for k, v in row.items() if k in names})
+    return done
+
+
+def _evaluate_pending(
+    tasks: list[Task], engine: Backend | None, max_new_tokens: int, path: Path
+) -> list[TestgenRecord]:
+    """Every task's record: those in ``path`` are kept, the others evaluated and appended."""
+    end_last_line(path)
+    done = _recorded(path, tasks)
+    records: list[TestgenRecord] = []
+    with path.open("a", encoding="utf-8") as samples:
+        for index, task in enumerate(tasks, 1):
+            if task.task_id in done:
+                records.append(done[task.task_id])
+                continue
+            answers = engine if engine is not None else TestgenOracle(task)
+            record = evaluate(task, answers, max_new_tokens)
+            records.append(record)
+            samples.write(json.dumps(asdict(record)) + "\n")
+            samples.flush()
+            print(
+                f"[{index}/{len(tasks)}] {task.task_id}: canonical "
+                f"{record.passes_canonical}, mutant killed {record.fails_mutant}",
+                file=sys.stderr,
+            )
+    return records
+
+
 def run(args: argparse.Namespace, backend: Backend | None = None) -> int:
-    """Run the testgen evaluation with the eval command's options."""
+    """Run the testgen evaluation with the eval command's options.
+
+    A rerun into the same folder resumes: problems already in ``samples.jsonl`` are not
+    asked again; a folder that holds a run with another model or token limit is refused.
+    """
 
     try:
         patterns = [
@@ -293,25 +344,19 @@ def run(args: argparse.Namespace, backend: Backend | None = None) -> int:
         model = "oracle" if args.oracle else args.model
         out_dir = args.out or Path("out") / "eval" / f"{BENCHMARK}-{model_label(model)}"
         out_dir.mkdir(parents=True, exist_ok=True)
+        max_new_tokens = args.max_new_tokens if args.max_new_tokens is not None else 320
+        config = RunConfig(
+            benchmark=BENCHMARK, model=model, max_new_tokens=max_new_tokens, seed=args.seed
+        )
+        check_config(out_dir, config)
         engine = backend
         if engine is None and not args.oracle:
             engine = load_model(args.model, args.threads)
-        max_new_tokens = args.max_new_tokens if args.max_new_tokens is not None else 320
-        records: list[TestgenRecord] = []
-        started = time.perf_counter()
         try:
-            with (out_dir / "samples.jsonl").open("w", encoding="utf-8") as samples:
-                for index, task in enumerate(tasks, 1):
-                    answers = engine if engine is not None else TestgenOracle(task)
-                    record = evaluate(task, answers, max_new_tokens)
-                    records.append(record)
-                    samples.write(json.dumps(asdict(record)) + "\n")
-                    samples.flush()
-                    print(
-                        f"[{index}/{len(tasks)}] {task.task_id}: canonical "
-                        f"{record.passes_canonical}, mutant killed {record.fails_mutant}",
-                        file=sys.stderr,
-                    )
+            records, wall = timed(
+                out_dir,
+                lambda: _evaluate_pending(tasks, engine, max_new_tokens, out_dir / SAMPLES_FILE),
+            )
         finally:
             if backend is None and engine is not None:
                 engine.close()
@@ -323,14 +368,17 @@ def run(args: argparse.Namespace, backend: Backend | None = None) -> int:
                 "model_path": "oracle" if engine is None else getattr(engine, "model_path", None),
                 "seed": args.seed,
                 "max_new_tokens": max_new_tokens,
-                "wall_seconds": round(time.perf_counter() - started, 1),
+                **wall.summary(),
             },
         )
+        note = wall.note()
+        if note:
+            summary["notes"] = [note]
         (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", "utf-8")
         (out_dir / "summary.md").write_text(markdown(summary), encoding="utf-8")
-    except (DatasetError, ModelError, BackendError, OSError) as error:
+    except (DatasetError, ModelError, BackendError, EvalError, OSError) as error:
         print(f"copilot-lsp eval: {error}", file=sys.stderr)
         return 1
     print(markdown(summary), end="")
-    print(f"\nsamples: {out_dir / 'samples.jsonl'}\nsummary: {out_dir / 'summary.md'}")
+    print(f"\nsamples: {out_dir / SAMPLES_FILE}\nsummary: {out_dir / 'summary.md'}")
     return 0

@@ -6,10 +6,14 @@ import argparse
 import json
 import subprocess
 import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from copilot_lsp.backends.base import Generation
 from copilot_lsp.eval import plots
 from copilot_lsp.eval.command import add_eval_parser, load_tasks, make_config, run_eval
 from tests.eval.fakes import ReferenceBackend
@@ -50,6 +54,7 @@ def test_run_with_a_fake_backend_writes_every_output(tmp_path: Path, capsys) -> 
         "config.json",
         "latency.png",
         "pass_at_k.png",
+        "runs.jsonl",
         "samples.jsonl",
         "summary.json",
         "summary.md",
@@ -69,6 +74,44 @@ def test_oracle_mode_needs_no_model(tmp_path: Path) -> None:
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["model"] == "oracle"
     assert summary["groups"]["single-line"]["pass_at_k"]["pass@1"] == 1.0
+
+
+@dataclass
+class SlowBackend(ReferenceBackend):
+    """The reference answers, each after a pause."""
+
+    pause: float = 0.3
+
+    def generate(self, *args: Any, **kwargs: Any) -> Generation:
+        time.sleep(self.pause)
+        return super().generate(*args, **kwargs)
+
+
+def test_a_resumed_run_reports_the_wall_time_of_every_call(tmp_path: Path) -> None:
+    args = parse("--benchmark", "humaneval", "--limit", "1", "--out", str(tmp_path))
+    _, tasks = load_tasks(args)
+    assert run_eval(args, backend=SlowBackend(tasks)) == 0
+    first = json.loads((tmp_path / "summary.json").read_text())
+    assert first["wall_seconds"] >= 0.3 and first["calls"] == 1 and not first["resumed"]
+    assert "notes" not in first or not any("resumed" in n for n in first["notes"])
+    again = SlowBackend(tasks)
+    assert run_eval(args, backend=again) == 0
+    assert again.calls == []
+    second = json.loads((tmp_path / "summary.json").read_text())
+    assert second["wall_seconds"] >= first["wall_seconds"]
+    assert second["calls"] == 2 and second["resumed"]
+    assert any("sum over 2 calls" in note for note in second["notes"])
+    assert "- resumed: True" in (tmp_path / "summary.md").read_text()
+
+
+def test_fewer_samples_into_the_same_folder_report_only_those(tmp_path: Path) -> None:
+    base = ("--benchmark", "humaneval", "--limit", "1", "--oracle", "--out", str(tmp_path))
+    assert run_eval(parse(*base, "--samples", "3")) == 0
+    assert run_eval(parse(*base, "--samples", "2")) == 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["samples"] == 2
+    assert summary["groups"]["humaneval"]["samples"] == 2
+    assert "| humaneval | 1 | 2 |" in (tmp_path / "summary.md").read_text()
 
 
 @pytest.mark.parametrize(

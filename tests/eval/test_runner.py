@@ -92,6 +92,23 @@ def test_changed_settings_need_another_folder(tasks: list[Task], tmp_path: Path)
         run(tasks[:1], ReferenceBackend(tasks), tmp_path, max_new_tokens=7)
 
 
+def test_fewer_samples_report_only_those_and_more_resume(tasks: list[Task], tmp_path: Path) -> None:
+    two = tasks[:2]
+    run(two, ReferenceBackend(two), tmp_path, samples=3, temperature=0.8)
+    fewer = ReferenceBackend(two)
+    records = run(two, fewer, tmp_path, samples=2, temperature=0.8)
+    assert fewer.calls == []
+    assert sorted((r["task_id"], r["sample"]) for r in records) == sorted(
+        (t.task_id, i) for t in two for i in range(2)
+    )
+    summary = report.summarize(records, {"samples": 2})
+    assert all(g["samples_per_problem"] == 2 for g in summary["groups"].values())
+    more = ReferenceBackend(two)
+    records = run(two, more, tmp_path, samples=4, temperature=0.8)
+    assert sorted(more.calls) == sorted(t.task_id for t in two)  # only sample 3 is new
+    assert len(records) == 8
+
+
 def test_backend_errors_are_recorded_and_the_run_goes_on(tasks: list[Task], tmp_path: Path) -> None:
     backend = ReferenceBackend(tasks, fail_on=frozenset({tasks[0].task_id}))
     records = {r["task_id"]: r for r in run(tasks, backend, tmp_path)}

@@ -106,3 +106,35 @@ def test_testgen_loads_the_model_with_the_threads_option(
     )
     assert run_eval(args) == 0
     assert loaded == [("tiny", 1)]
+
+
+ANSWER = "    assert has_close_elements([1.0, 2.0, 3.0], 0.5) is False\n"
+
+
+def _testgen_args(out: Path, *extra: str) -> object:
+    return build_parser().parse_args(["eval", "--benchmark", "testgen", "--out", str(out), *extra])
+
+
+def test_testgen_rerun_resumes_and_keeps_earlier_results(tmp_path: Path) -> None:
+    first = ScriptedBackend(ANSWER)
+    assert run_eval(_testgen_args(tmp_path, "--tasks", "HumanEval/0"), first) == 0
+    again = ScriptedBackend(ANSWER)
+    assert run_eval(_testgen_args(tmp_path, "--tasks", "HumanEval/0"), again) == 0
+    assert again.prompts == []  # nothing asked twice
+    more = ScriptedBackend(ANSWER)
+    assert run_eval(_testgen_args(tmp_path, "--tasks", "HumanEval/0,HumanEval/2"), more) == 0
+    assert len(more.prompts) == 1  # only HumanEval/2
+    ids = [json.loads(line)["task_id"] for line in (tmp_path / "samples.jsonl").open()]
+    assert ids == ["HumanEval/0", "HumanEval/2"]
+    summary = json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))
+    assert summary["problems"] == 2 and summary["calls"] == 3 and summary["resumed"]
+
+
+def test_testgen_refuses_a_folder_with_other_settings(tmp_path: Path, capsys) -> None:
+    args = _testgen_args(tmp_path, "--tasks", "HumanEval/0")
+    assert run_eval(args, ScriptedBackend(ANSWER)) == 0
+    before = (tmp_path / "samples.jsonl").read_text(encoding="utf-8")
+    other = _testgen_args(tmp_path, "--tasks", "HumanEval/0", "--model", "other.gguf")
+    assert run_eval(other, ScriptedBackend(ANSWER)) == 1
+    assert "holds a run with other settings" in capsys.readouterr().err
+    assert (tmp_path / "samples.jsonl").read_text(encoding="utf-8") == before
