@@ -8,8 +8,18 @@ Layers of containment, each used when this machine allows it (see :func:`isolati
   run, so ``RLIMIT_NPROC`` -- which root ignores -- bounds a fork bomb to that run alone);
 - ``unshare --net --pid --fork --kill-child`` (in a user namespace): no network interfaces
   but a down loopback, and every process of the run dies with its first one;
+- ``unshare --mount`` as well where allowed: fresh size-limited tmpfs over /tmp, /var/tmp and
+  /dev/shm (gone with the run), every other mount outside /proc, /sys and /dev read-only but
+  the working directory, and the program itself in a nested user namespace without the
+  capabilities to undo any of it. Where mount namespaces are not allowed, files the run's uid
+  left in those three folders are removed after it;
 - its own temporary working directory, removed afterwards; stdin closed; stdout and stderr
   captured to unnamed files and truncated; the process group killed on timeout.
+
+Memory is bounded per process (``RLIMIT_AS``), so a run holds at most ``processes`` times
+``memory_bytes``: 8 x 512 MiB for Python and C++ programs. Node and the JVM need more (V8
+reserves ~1 GiB of address space; a JVM starts ~15 threads, and threads count as processes),
+so their steps get at least the floors in :func:`_plan`.
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ import queue
 import resource
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -28,7 +39,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, Any, Literal
 
 Status = Literal["passed", "failed", "timeout", "error"]
 LANGUAGES = ("python", "javascript", "cpp", "java")
@@ -36,6 +47,8 @@ LANGUAGES = ("python", "javascript", "cpp", "java")
 _UID_BASE = 2_000_000_000
 """Unprivileged uids for sandboxed runs, far above real accounts and subuid ranges."""
 _UID_SLOTS = 64
+_SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm")
+"""World-writable folders where a run could leave files behind for later runs."""
 _JVM_FLAGS = (
     "-Xmx256m",
     "-Xss8m",
@@ -51,12 +64,15 @@ class Limits:
     """Bounds for one step (compile or run) of one sample."""
 
     timeout_s: float = 10.0
-    memory_bytes: int = 2 << 30
-    """RLIMIT_AS: virtual address space."""
+    memory_bytes: int = 512 << 20
+    """RLIMIT_AS: virtual address space of each process."""
     file_bytes: int = 64 << 20
     """RLIMIT_FSIZE: largest file the program may write (its output files included)."""
-    processes: int = 64
-    """RLIMIT_NPROC: processes and threads of the run's uid (JVMs need a few dozen threads)."""
+    processes: int = 8
+    """RLIMIT_NPROC: processes and threads of the run's uid. With ``memory_bytes`` it bounds
+    the whole run's memory (processes x memory_bytes)."""
+    tmp_bytes: int = 64 << 20
+    """Size of each private tmpfs (/tmp, /var/tmp, /dev/shm) where mount namespaces work."""
     open_files: int = 256
     output_bytes: int = 4096
     """How much of stdout and of stderr is kept."""
@@ -72,6 +88,9 @@ class Isolation:
     """Children run as a dedicated unprivileged uid (only possible when we are root)."""
     python: str
     """The interpreter that runs Python samples (one the sandbox uid may execute)."""
+    private_tmp: bool = False
+    """A mount namespace gives each run its own /tmp, /var/tmp and /dev/shm and a read-only
+    view of the rest (but its working directory)."""
 
     @property
     def network_isolated(self) -> bool:
@@ -162,9 +181,55 @@ def _preexec(limits: Limits, uid: int | None, nproc: int) -> Callable[[], None]:
 
 
 _UNSHARE = ("unshare", "--map-root-user", "--net", "--pid", "--fork", "--kill-child", "--")
+_UNSHARE_MOUNT = (*_UNSHARE[:-1], "--mount", "--")
+
+_PRIVATE_FS = r"""
+import ctypes, os, re, sys
+libc = ctypes.CDLL(None, use_errno=True)
+libc.mount.argtypes = (ctypes.c_char_p,) * 3 + (ctypes.c_ulong, ctypes.c_char_p)
+RDONLY, NOSUID, NODEV, REMOUNT, BIND, NEWUSER = 1, 2, 4, 32, 4096, 0x10000000
+KEPT = 2 | 4 | 8 | 1024 | 2048 | 4096  # nosuid nodev noexec noatime nodiratime relatime
+def mount(source, target, fstype, flags, data=None):
+    if libc.mount(source and source.encode(), target.encode(), fstype and fstype.encode(),
+                  flags, data and data.encode()):
+        errno = ctypes.get_errno()
+        raise OSError(errno, os.strerror(errno), target)
+def under(path, roots):
+    return any(path == root or path.startswith(root.rstrip("/") + "/") for root in roots)
+size, masked, argv = sys.argv[1], sys.argv[2].split(":"), sys.argv[3:]
+work = os.getcwd()
+with open("/proc/self/mountinfo") as info:
+    points = [re.sub(r"\\([0-7]{3})", lambda m: chr(int(m[1], 8)), line.split()[4])
+              for line in info]
+masked = [d for d in masked if os.path.isdir(d) and not os.path.islink(d)]
+for folder in masked:
+    mount("tmpfs", folder, "tmpfs", NOSUID | NODEV, f"size={size},nr_inodes=16k,mode=1777")
+os.makedirs(work, exist_ok=True)
+mount(".", work, None, BIND)
+for point in dict.fromkeys(points):
+    if under(point, ["/proc", "/sys", "/dev", work, *masked]):
+        continue
+    try:
+        flags = os.statvfs(point).f_flag & KEPT
+        mount(None, point, None, REMOUNT | BIND | RDONLY | flags)
+    except OSError:
+        pass  # hidden or vanished mounts; "/" must not fail:
+if not os.statvfs("/").f_flag & RDONLY:
+    sys.exit("sandbox: could not make / read-only")
+os.chdir(work)
+if libc.unshare(NEWUSER):  # no capabilities left to unmount or remount anything
+    sys.exit("sandbox: unshare(CLONE_NEWUSER) failed")
+os.execvp(argv[0], argv)
+"""
+"""Run inside the new mount namespace, as root of its user namespace: tmpfs over the shared
+temporary folders, the working directory bound where the run expects it, every other mount
+read-only, then a nested user namespace so the program cannot unmount any of it."""
 
 
-def _wrapper(isolation: Isolation) -> tuple[str, ...]:
+def _wrapper(isolation: Isolation, limits: Limits) -> tuple[str, ...]:
+    if isolation.private_tmp:
+        setup = (isolation.python, "-I", "-S", "-c", _PRIVATE_FS)
+        return (*_UNSHARE_MOUNT, *setup, str(limits.tmp_bytes), ":".join(_SHARED_TMP))
     return _UNSHARE if isolation.namespaces else ()
 
 
@@ -184,11 +249,12 @@ def _python_candidates() -> list[str]:
     return [path for path in dict.fromkeys(found) if path]
 
 
-def _probe(argv: list[str], uid: int | None) -> bool:
+def _probe(argv: list[str], uid: int | None, cwd: Path | None = None) -> bool:
     limits = Limits(timeout_s=10.0)
     try:
         probe = subprocess.run(
             argv,
+            cwd=cwd,
             stdin=subprocess.DEVNULL,
             capture_output=True,
             timeout=limits.timeout_s,
@@ -221,7 +287,26 @@ def isolation() -> Isolation:
         namespaces = bool(shutil.which("unshare")) and _probe(
             [*_UNSHARE, python, "-I", "-c", "pass"], uid
         )
-    return Isolation(namespaces=namespaces, drop_privileges=drop, python=python)
+        private_tmp = namespaces and _probe_private_tmp(python, uid)
+    return Isolation(
+        namespaces=namespaces, drop_privileges=drop, python=python, private_tmp=private_tmp
+    )
+
+
+def _probe_private_tmp(python: str, uid: int | None) -> bool:
+    """Whether the mount-namespace wrapper works here: it must leave /tmp writable (a fresh
+    tmpfs) and / read-only."""
+    box = Isolation(namespaces=True, drop_privileges=uid is not None, python=python)
+    box = replace(box, private_tmp=True)
+    check = "import os; open('/tmp/probe', 'w').close(); assert not os.access('/', os.W_OK)"
+    workdir = Path(tempfile.mkdtemp(prefix="copilot-lsp-eval-"))
+    try:
+        if uid is not None:
+            os.chown(workdir, uid, uid)
+        argv = [*_wrapper(box, Limits()), python, "-I", "-c", check]
+        return _probe(argv, uid, cwd=workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
 
 
 def _kill_uid(uid: int) -> None:
@@ -235,6 +320,29 @@ def _kill_uid(uid: int) -> None:
             os.kill(-1, signal.SIGKILL)
 
     subprocess.run(["true"], preexec_fn=sweep, check=False)
+
+
+def _remove_files_of(uid: int, roots: tuple[str, ...] = _SHARED_TMP) -> None:
+    """Remove what ``uid`` left in the shared temporary folders (when runs share them).
+
+    Only folders that uid could enter are searched: not its own (removed whole) nor
+    world-searchable ones are pruned. Every step goes through directory descriptors, so a
+    symlink swapped in meanwhile cannot redirect a removal elsewhere.
+    """
+    for root in roots:
+        with suppress(OSError):
+            for _top, subdirs, files, top_fd in os.fwalk(root):
+                for name in [*subdirs, *files]:
+                    with suppress(OSError):
+                        info = os.stat(name, dir_fd=top_fd, follow_symlinks=False)
+                        is_dir = stat.S_ISDIR(info.st_mode)
+                        if info.st_uid == uid:
+                            if is_dir:
+                                shutil.rmtree(name, dir_fd=top_fd)
+                            else:
+                                os.unlink(name, dir_fd=top_fd)
+                        if is_dir and (info.st_uid == uid or not info.st_mode & stat.S_IXOTH):
+                            subdirs.remove(name)
 
 
 def _read_bounded(handle: IO[bytes], limit: int) -> str:
@@ -260,8 +368,8 @@ def _run_step(
     ):
         if uid is not None:
             _chown_tree(workdir, uid)
-        proc = subprocess.Popen(
-            [*_wrapper(isolation), *step.argv],
+        proc = _start(
+            [*_wrapper(isolation, step.limits), *step.argv],
             cwd=workdir,
             env=env,
             stdin=subprocess.DEVNULL,
@@ -281,9 +389,27 @@ def _run_step(
             proc.wait()
             if uid is not None and not isolation.namespaces:
                 _kill_uid(uid)
+            if uid is not None:
+                # Until the next step chowns it again, no other run lent this uid may enter.
+                os.chown(workdir, os.getuid(), os.getgid())
+                if not isolation.private_tmp:
+                    _remove_files_of(uid)
         limit = step.limits.output_bytes
         stdout, stderr = _read_bounded(out, limit), _read_bounded(err, limit)
     return (None if timed_out else proc.returncode), stdout, stderr, timed_out
+
+
+def _start(argv: list[str], **options: Any) -> subprocess.Popen[bytes]:
+    """Popen, retried for a while when the uid is still at its process limit (EAGAIN at exec:
+    the last run's processes may still be exiting, and the limit is only a few processes)."""
+    deadline = time.monotonic() + 2.0
+    while True:
+        try:
+            return subprocess.Popen(argv, **options)
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _wait_unreaped(pid: int, timeout: float) -> bool:
@@ -305,14 +431,17 @@ def _chown_tree(root: Path, uid: int) -> None:
 
 
 def _plan(language: str, program: str, workdir: Path, limits: Limits, python: str) -> list[_Step]:
-    """Write the program into ``workdir`` and list the commands that build and run it."""
-    compile_limits = replace(limits, timeout_s=max(limits.timeout_s, 60.0))
+    """Write the program into ``workdir`` and list the commands that build and run it.
+
+    Compilers, Node and the JVM get at least the memory and processes they need to start
+    (V8 reserves ~1 GiB of address space; a JVM runs ~15 threads)."""
+    compile_limits = _at_least(limits, 1 << 30, 8, timeout_s=60.0)
     if language == "python":
         (workdir / "main.py").write_text(program, encoding="utf-8")
         return [_Step((python, "-I", "main.py"), limits)]
     if language == "javascript":
         (workdir / "main.js").write_text(program, encoding="utf-8")
-        return [_Step(("node", "main.js"), limits)]
+        return [_Step(("node", "main.js"), _at_least(limits, 1 << 30, 8))]
     if language == "cpp":
         (workdir / "main.cpp").write_text(program, encoding="utf-8")
         build = ("g++", "-std=c++17", "-O1", "-o", "main", "main.cpp", "-lcrypto")
@@ -321,8 +450,19 @@ def _plan(language: str, program: str, workdir: Path, limits: Limits, python: st
         (workdir / "Main.java").write_text(program, encoding="utf-8")
         javac = ("javac", *(f"-J{flag}" for flag in _JVM_FLAGS), "-encoding", "UTF-8", "Main.java")
         java = ("java", *_JVM_FLAGS, "-ea", "-cp", ".", "Main")
-        return [_Step(javac, compile_limits, is_compile=True), _Step(java, limits)]
+        jvm = _at_least(limits, 768 << 20, 16)
+        javac_limits = _at_least(jvm, compile_limits.memory_bytes, 16, timeout_s=60.0)
+        return [_Step(javac, javac_limits, is_compile=True), _Step(java, jvm)]
     raise ValueError(f"unknown language {language!r}; choose one of {LANGUAGES}")
+
+
+def _at_least(limits: Limits, memory: int, processes: int, timeout_s: float = 0.0) -> Limits:
+    return replace(
+        limits,
+        memory_bytes=max(limits.memory_bytes, memory),
+        processes=max(limits.processes, processes),
+        timeout_s=max(limits.timeout_s, timeout_s),
+    )
 
 
 def toolchain_missing(language: str) -> list[str]:

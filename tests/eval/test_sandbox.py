@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import tempfile
 import time
+import uuid
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,6 +18,7 @@ from copilot_lsp.eval.datasets import load_benchmark, select
 from copilot_lsp.eval.sandbox import Limits, isolation, run_program, toolchain_missing
 
 FAST = Limits(timeout_s=3.0, processes=32)
+SHARED_TMP = ("/tmp", "/var/tmp", "/dev/shm")
 
 
 def sandbox_processes() -> list[int]:
@@ -192,3 +197,170 @@ def test_canonical_solutions_pass_and_empty_completions_fail(benchmark: str) -> 
     for task in select(load_benchmark(benchmark), limit=4, seed=7):
         assert run_program(task.program(task.reference)).status == "passed", task.task_id
         assert run_program(task.program("")).status == "failed", task.task_id
+
+
+def fallback_without_mounts() -> sandbox.Isolation:
+    """This machine's isolation, less the mount namespace (as where it is not permitted)."""
+    return replace(isolation(), private_tmp=False)
+
+
+def remove_leftovers(token: str) -> None:
+    for folder in SHARED_TMP:
+        for path in Path(folder).glob(f"{token}*"):
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
+
+
+@pytest.mark.parametrize("mounts", ["private", "fallback"])
+def test_shared_temporary_folders_keep_nothing_of_a_run(
+    mounts: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if mounts == "private" and not isolation().private_tmp:
+        pytest.skip("no mount namespace on this machine (the fallback case covers it)")
+    if mounts == "fallback":
+        if not isolation().drop_privileges:
+            pytest.skip("the fallback removes files by the run's uid: needs root to switch uids")
+        monkeypatch.setattr(sandbox, "isolation", fallback_without_mounts)
+    token = f"copilot-lsp-sandbox-test-{uuid.uuid4().hex}"
+    writer = f"""
+import os
+for folder in {SHARED_TMP!r}:
+    os.makedirs(f"{{folder}}/{token}-dir/nested", exist_ok=True)
+    os.chmod(f"{{folder}}/{token}-dir", 0o1777)  # sticky, as the reviewer's leftover was
+    with open(f"{{folder}}/{token}-dir/nested/file", "w") as handle:
+        handle.write("left behind")
+    with open(f"{{folder}}/{token}-file", "wb") as handle:
+        handle.write(bytes(1 << 20))
+print("wrote")
+"""
+    reader = f"""
+import os
+for folder in {SHARED_TMP!r}:
+    assert not os.path.exists(f"{{folder}}/{token}-file"), folder
+    os.makedirs(f"{{folder}}/{token}-dir/nested", exist_ok=True)
+"""
+    try:
+        written = run_program(writer, limits=FAST)
+        assert written.status == "passed", written
+        leftovers = [str(p) for f in SHARED_TMP for p in Path(f).glob(f"{token}*")]
+        assert leftovers == []
+        read = run_program(reader, limits=FAST)
+        assert read.status == "passed", read
+    finally:
+        remove_leftovers(token)
+
+
+def test_fallback_removes_only_the_runs_own_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    if not isolation().drop_privileges:
+        pytest.skip("the fallback removes files by the run's uid: needs root to switch uids")
+    monkeypatch.setattr(sandbox, "isolation", fallback_without_mounts)
+    token = f"copilot-lsp-sandbox-test-{uuid.uuid4().hex}"
+    ours = Path("/tmp") / f"{token}-harness"
+    ours.mkdir(mode=0o777)
+    ours.chmod(0o777)
+    (ours / "keep.txt").write_text("harness file")
+    try:
+        program = f"open({str(ours / 'theirs.txt')!r}, 'w').write('x')\n"
+        assert run_program(program, limits=FAST).status == "passed"
+        assert (ours / "keep.txt").read_text() == "harness file"
+        assert not (ours / "theirs.txt").exists()
+    finally:
+        remove_leftovers(token)
+
+
+def test_a_run_cannot_fill_shared_memory() -> None:
+    if not isolation().private_tmp:
+        pytest.skip("no mount namespace on this machine: /dev/shm is shared (then swept)")
+    token = f"copilot-lsp-sandbox-test-{uuid.uuid4().hex}"
+    program = f"""
+written = 0
+try:
+    for i in range(5):
+        with open(f"/dev/shm/{token}-{{i}}", "wb") as handle:
+            handle.write(bytes(30 << 20))
+        written += 30
+finally:
+    print(written)
+"""
+    try:
+        result = run_program(program, limits=FAST)
+        assert result.status == "failed", result
+        assert "No space left on device" in result.reason
+        assert int(result.stdout) <= 64
+    finally:
+        remove_leftovers(token)
+
+
+def test_the_rest_of_the_filesystem_is_read_only() -> None:
+    if not isolation().private_tmp:
+        pytest.skip("no mount namespace on this machine")
+    # A world-writable folder outside the temporary folders (here: in the current directory).
+    open_dir = Path(tempfile.mkdtemp(prefix=".copilot-lsp-sandbox-test-", dir=Path.cwd()))
+    open_dir.chmod(0o777)
+    host_file = Path(tempfile.mkstemp(prefix="copilot-lsp-sandbox-test-")[1])
+    host_file.chmod(0o644)
+    program = f"""
+import os, subprocess
+assert not os.path.exists({str(host_file)!r}), "sees the host's /tmp"
+for undo in (["umount", "/tmp"], ["umount", "-l", "/"], ["mount", "-o", "remount,rw", "/"]):
+    subprocess.run(undo, capture_output=True)
+open("scratch.txt", "w").write("the working directory stays writable")
+open({str(open_dir / "escaped.txt")!r}, "w").write("x")
+"""
+    try:
+        result = run_program(program, limits=FAST)
+        assert result.status == "failed", result
+        assert "Read-only file system" in result.reason
+        assert list(open_dir.iterdir()) == []
+    finally:
+        shutil.rmtree(open_dir, ignore_errors=True)
+        host_file.unlink(missing_ok=True)
+
+
+def test_whole_run_memory_is_bounded() -> None:
+    limits = Limits()
+    assert limits.processes * limits.memory_bytes <= 4 << 30
+    if not isolation().drop_privileges and os.geteuid() == 0:
+        pytest.skip("as root without an unprivileged uid, RLIMIT_NPROC is not enforced")
+    # Bounded: at most 20 children holding 100 MB each for a second (2 GB if unbounded).
+    program = """
+import os, time
+made = []
+for _ in range(20):
+    try:
+        pid = os.fork()
+    except OSError:
+        break
+    if pid == 0:
+        block = bytes(100 << 20)
+        time.sleep(1)
+        os._exit(0)
+    made.append(pid)
+for pid in made:
+    os.waitpid(pid, 0)
+print(len(made))
+"""
+    result = run_program(program)
+    assert result.status == "passed", result
+    assert int(result.stdout) < limits.processes
+    assert wait_until_gone() == []
+
+
+def test_forked_children_cannot_each_take_gigabytes() -> None:
+    # The reviewer's sample: three children holding 900 MB each (2.7 GB) passed.
+    program = """
+import os
+kids = []
+for _ in range(3):
+    pid = os.fork()
+    if pid == 0:
+        block = b"\\x01" * (900 << 20)
+        os._exit(0)
+    kids.append(pid)
+assert all(os.waitpid(pid, 0)[1] == 0 for pid in kids), "a child could not allocate"
+"""
+    result = run_program(program, limits=FAST)
+    assert result.status == "failed", result
+    assert wait_until_gone() == []
