@@ -308,6 +308,13 @@ class CopilotServer(LanguageServer):
             raise JsonRpcInternalError("the model is not loaded yet")
         path, root = Path(fs_path), self.workspace_root()
 
+        def read(file: Path) -> str | None:
+            # The editor's buffer (unsaved changes) wins, however the path was spelled.
+            open_document = test_generation.open_test_document(self.documents.get, file)
+            if open_document is not None:
+                return open_document.text
+            return test_generation.read_file(file)
+
         def work(backend: Backend, cancel: CancelToken) -> test_generation.GeneratedTests:
             return test_generation.generate_tests(
                 backend,
@@ -317,7 +324,7 @@ class CopilotServer(LanguageServer):
                 offset - line_start,
                 cancel,
                 root,
-                self.read_text,
+                read,
             )
 
         try:
@@ -326,9 +333,10 @@ class CopilotServer(LanguageServer):
             raise JsonRpcInvalidParams(f"copilot.generateTests: {error}") from None
         except BackendError as error:
             raise JsonRpcInternalError(f"copilot.generateTests: {error}") from None
-        test_document = self.documents.get(result.test_path.resolve().as_uri())
+        test_document = test_generation.open_test_document(self.documents.get, result.test_path)
         version = test_document.version if test_document is not None else None
-        edit = test_generation.to_workspace_edit(result, encoding, version)
+        target = test_document.uri if test_document is not None else None
+        edit = test_generation.to_workspace_edit(result, encoding, version, target)
         workspace = self.client_capabilities.workspace
         if workspace is not None and workspace.apply_edit:
             self.workspace_apply_edit(
@@ -340,8 +348,12 @@ class CopilotServer(LanguageServer):
         document = self.documents.get(params.text_document.uri)
         if document is None or not params.text_document.uri.startswith("file:"):
             return []
-        only = params.context.only
-        if only and not any(str(kind).startswith(lsp.CodeActionKind.Source) for kind in only):
+        ours = lsp.CodeActionKind.Source.value
+        requested = [str(getattr(kind, "value", kind)) for kind in params.context.only or []]
+        # Offered when our kind is a requested kind or under one ("source" is under "").
+        if requested and not any(
+            ours == kind or ours.startswith(f"{kind}.") or not kind for kind in requested
+        ):
             return []
         language = test_generation.language_of(Path(to_fs_path(params.text_document.uri) or ""))
         if not language:

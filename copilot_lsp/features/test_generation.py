@@ -20,13 +20,14 @@ from typing import Literal
 
 import tree_sitter_python
 from lsprotocol import types as lsp
+from pygls.uris import from_fs_path
 from tree_sitter import Language, Node, Parser
 
 from copilot_lsp.backends.base import Backend, CancelToken, GenerationOptions
 from copilot_lsp.documents import Document
 from copilot_lsp.postprocess import cut_at_markers
 from copilot_lsp.prompt.fim import QWEN25_CODER
-from copilot_lsp.syntax import utf8
+from copilot_lsp.syntax import parser_for, utf8
 
 Framework = Literal["pytest", "unittest", "go", "jest", "vitest", "node"]
 ReadText = Callable[[Path], str | None]
@@ -81,13 +82,55 @@ class GeneratedTests:
     raw: str = ""
     replaced: str | None = None
     """When set, the edit replaces this whole old text of the file with ``text``."""
+    original: str = ""
+    """The test file's text before the change: ``insertions`` offsets point into it."""
 
 
 def read_file(path: Path) -> str | None:
+    """The file's text; None when it does not exist. A file that is not UTF-8 is an error
+    (treating it as missing would write a new file over it)."""
     try:
         return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+    except UnicodeDecodeError:
+        raise TestGenerationError(f"{path.name} is not valid UTF-8") from None
+    except OSError:
         return None
+
+
+def _read_or_empty(read: ReadText, path: Path) -> str:
+    """A file that only hints at the layout: unreadable counts as empty."""
+    try:
+        return read(path) or ""
+    except TestGenerationError:
+        return ""
+
+
+def open_test_document(get: Callable[[str], Document | None], path: Path) -> Document | None:
+    """The editor's open document for ``path``, looked up by ``get`` (URI -> document) under
+    the path as given (the editor's spelling) and with symlinks resolved."""
+    for candidate in dict.fromkeys((path.absolute(), _resolved(path))):
+        for uri in dict.fromkeys((candidate.as_uri(), from_fs_path(str(candidate)))):
+            document = get(uri) if uri else None
+            if document is not None:
+                return document
+    return None
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()
+
+
+def is_async(symbol: Symbol) -> bool:
+    """Whether the function or method is a coroutine (an async JS function returns a Promise)."""
+    if symbol.kind == "class":
+        return False
+    first = symbol.definition.lstrip().split("\n", 1)[0]
+    if symbol.language == "python":
+        return first.startswith("async ")
+    return bool(re.match(r"[^{]*?\basync\b", first))
 
 
 def language_of(path: Path) -> str:
@@ -229,7 +272,7 @@ def _python_plan(path: Path, root: Path, read: ReadText) -> TestPlan:
             candidates.insert(0, root / folder / name)
     test_path = next((c for c in candidates if c.is_file()), candidates[0])
     siblings = list(test_path.parent.glob("test_*.py"))[:20] if test_path.parent.is_dir() else []
-    texts = [read(p) or "" for p in siblings]
+    texts = [_read_or_empty(read, p) for p in siblings]
     unittest_style = any("unittest.TestCase" in t or "(TestCase)" in t for t in texts)
     pytest_style = any(re.search(r"^def test_", t, re.M) for t in texts)
     framework: Framework = "unittest" if unittest_style and not pytest_style else "pytest"
@@ -246,7 +289,7 @@ def _python_plan(path: Path, root: Path, read: ReadText) -> TestPlan:
 def _js_plan(path: Path, root: Path, language: str, read: ReadText) -> TestPlan:
     package = {}
     try:
-        package = json.loads(read(root / "package.json") or "{}")
+        package = json.loads(_read_or_empty(read, root / "package.json") or "{}")
     except json.JSONDecodeError:
         package = {}
     dependencies = {**package.get("dependencies", {}), **package.get("devDependencies", {})}
@@ -307,10 +350,11 @@ def import_line(plan: TestPlan, symbol: Symbol, source: str) -> str:
 def file_header(plan: TestPlan, symbol: Symbol, source: str, package: str) -> str:
     """The first lines of a new test file."""
     imports = import_line(plan, symbol, source)
-    if plan.framework == "pytest":
-        return f"{imports}\n"
-    if plan.framework == "unittest":
-        return f"import unittest\n\n{imports}\n"
+    if plan.language == "python":
+        standard = ["asyncio"] if is_async(symbol) else []
+        standard += ["unittest"] if plan.framework == "unittest" else []
+        block = "".join(f"import {name}\n" for name in standard)
+        return f"{block}\n{imports}\n" if block else f"{imports}\n"
     if plan.framework == "go":
         return f'package {package}\n\nimport "testing"\n'
     esm = _uses_esm(source) or plan.framework == "vitest"
@@ -345,21 +389,48 @@ def _test_name(symbol: Symbol, existing: str) -> str:
     return f"test_{base}_generated"
 
 
-def test_header(plan: TestPlan, test_name: str, indent_class: bool) -> str:
+ASYNC_RUNNER = "run"
+"""The inner coroutine of a Python test for an async target; the test ends with
+``asyncio.run(run())`` (works with plain pytest and unittest, no plugin needed)."""
+
+
+def test_header(
+    plan: TestPlan,
+    test_name: str,
+    indent_class: bool,
+    asynchronous: bool = False,
+    base_class: str = "unittest.TestCase",
+) -> str:
     """The test's opening line(s); the model writes the body after them."""
-    if plan.framework == "pytest":
-        return f"def {test_name}() -> None:\n"
-    if plan.framework == "unittest":
-        method = f"    def {test_name}(self) -> None:\n"
-        if indent_class:
-            return method
+    if plan.framework in ("pytest", "unittest"):
+        indent = "    " if plan.framework == "unittest" else ""
+        self_arg = "self" if plan.framework == "unittest" else ""
+        header = f"{indent}def {test_name}({self_arg}) -> None:\n"
+        if asynchronous:
+            header += f"{indent}    async def {ASYNC_RUNNER}() -> None:\n"
+        if plan.framework == "pytest" or indent_class:
+            return header
         camel = "".join(part.capitalize() for part in test_name.split("_"))
-        return f"class {camel}(unittest.TestCase):\n{method}"
+        return f"class {camel}({base_class}):\n{header}"
     if plan.framework == "go":
         camel = "".join(part[:1].upper() + part[1:] for part in test_name.split("_"))
         return f"func {camel}(t *testing.T) {{\n"
     label = test_name.removeprefix("test_").replace("_", ".")
-    return f'test("{label}", () => {{\n'
+    arrow = "async () =>" if asynchronous else "() =>"
+    return f'test("{label}", {arrow} {{\n'
+
+
+def async_trailer(plan: TestPlan) -> str:
+    """What closes a Python test for an async target: running its inner coroutine."""
+    indent = "        " if plan.framework == "unittest" else "    "
+    return f"\n{indent}asyncio.run({ASYNC_RUNNER}())\n"
+
+
+def body_indent(framework: Framework, asynchronous: bool) -> int:
+    """The smallest indent of the generated body (a line indented less ends it)."""
+    if framework not in ("pytest", "unittest"):
+        return 1
+    return (8 if framework == "unittest" else 4) + (4 if asynchronous else 0)
 
 
 # -- prompt, generation, cleanup -----------------------------------------------------------
@@ -388,10 +459,10 @@ MAX_ASSERTIONS = 5
 _ASSERTION = re.compile(r"^\s*(assert\b|self\.assert\w*\(|expect\(|assert\.\w+\()")
 
 
-def _body_end(text: str, framework: Framework) -> int | None:
+def _body_end(text: str, framework: Framework, indent: int | None = None) -> int | None:
     """Where the generated test body ends (its closing line included), or None."""
     lines = text.split("\n")
-    body_indent = 8 if framework == "unittest" else 1
+    body_indent = indent if indent is not None else 8 if framework == "unittest" else 1
     offset = 0
     saw_body = False
     assertions = 0
@@ -417,19 +488,45 @@ def _body_end(text: str, framework: Framework) -> int | None:
     return None
 
 
-def stop_check(framework: Framework) -> Callable[[str], bool]:
+def stop_check(framework: Framework, indent: int | None = None) -> Callable[[str], bool]:
     def check(text: str) -> bool:
-        return _body_end(text, framework) is not None
+        return _body_end(text, framework, indent) is not None
 
     return check
 
 
-def _python_parses(text: str) -> bool:
+def _python_compiles(text: str) -> bool:
+    """Whether the file compiles (stricter than parsing: ``await`` outside an async
+    function and a misplaced ``from __future__`` are errors here)."""
     try:
-        ast.parse(text)
-    except SyntaxError:
+        compile(text, "<generated test>", "exec", dont_inherit=True)
+    except (SyntaxError, ValueError):
         return False
     return True
+
+
+def _syntax_errors_after(text: str, language: str, start: int) -> bool | None:
+    """Whether tree-sitter finds an ERROR or MISSING node ending after code-point offset
+    ``start`` of ``text`` (the generated test); None when no parser is installed."""
+    parser = parser_for(language)
+    if parser is None:
+        return None
+    tree = parser.parse(utf8(text))
+    start_byte = len(utf8(text[:start]))
+    pending = [tree.root_node]
+    while pending:
+        node = pending.pop()
+        if not node.has_error and not node.is_missing:
+            continue
+        if (node.type == "ERROR" or node.is_missing) and node.end_byte > start_byte:
+            return True
+        pending.extend(node.children)
+    return False
+
+
+def _brace_test_is_valid(text: str, language: str, start: int) -> bool:
+    errors = _syntax_errors_after(text, language, start)
+    return _balanced(text) if errors is None else not errors
 
 
 def _balanced(text: str) -> bool:
@@ -441,10 +538,21 @@ def _balanced(text: str) -> bool:
     return depth == 0
 
 
-def finish_body(raw: str, framework: Framework, head: str) -> str:
-    """Cut the answer where the test ends; drop trailing lines until the file is valid."""
+def finish_body(
+    raw: str,
+    framework: Framework,
+    head: str,
+    language: str = "",
+    indent: int | None = None,
+) -> str:
+    """Cut the answer where the test ends; drop trailing lines until the file is valid.
+
+    ``head`` is the file up to the body (ending in the test's header); ``language`` picks
+    the tree-sitter grammar that checks JS/TS/Go tests (default: Go or JavaScript)."""
     text = cut_at_markers(raw, QWEN25_CODER.stop_texts)
-    end = _body_end(text, framework)
+    end = _body_end(text, framework, indent)
+    grammar = language or ("go" if framework == "go" else "javascript")
+    test_start = head.rstrip("\n").rfind("\n") + 1
     lines = (text[:end] if end is not None else text).rstrip().split("\n")
     closer = {"go": "}", "jest": "});", "vitest": "});", "node": "});"}.get(framework, "")
     if closer and lines and lines[-1].strip().startswith("}"):
@@ -453,9 +561,9 @@ def finish_body(raw: str, framework: Framework, head: str) -> str:
         body = "\n".join(line.rstrip() for line in lines).rstrip()
         candidate = body + ("\n" + closer if closer else "")
         if framework in ("pytest", "unittest"):
-            if body.strip() and _python_parses(head + candidate + "\n"):
+            if body.strip() and _python_compiles(head + candidate + "\n"):
                 return candidate + "\n"
-        elif body.strip() and _balanced(head + candidate):
+        elif body.strip() and _brace_test_is_valid(head + candidate + "\n", grammar, test_start):
             return candidate + "\n"
         lines = lines[:-1]
     raise TestGenerationError("the model did not write a usable test")
@@ -483,7 +591,7 @@ def add_go_imports(text: str) -> str:
     ]
     if not wanted:
         return text
-    single = re.search(r'^import\s+"([^"]+)"\s*$', text, re.M)
+    single = re.search(r'^import[ \t]+"([^"]+)"[ \t]*$', text, re.M)
     if single is not None:
         names = [single.group(1), *wanted]
         block = "import (\n" + "".join(f'\t"{name}"\n' for name in sorted(names)) + ")"
@@ -497,22 +605,140 @@ def add_go_imports(text: str) -> str:
     return text[:at] + "\nimport (\n" + "".join(f'\t"{n}"\n' for n in wanted) + ")\n" + text[at:]
 
 
-def _top_import_offset(text: str, language: str) -> int:
-    """Where a new import line goes in an existing test file: after its last top import."""
-    offset = 0
-    position = 0
-    pattern = (
-        r"(import|from)\s"
-        if language == "python"
-        else r"(import\s|const\s.*require\(|\"use strict)"
-    )
+def _line_end_offset(text: str, line: int) -> int:
+    """The offset just past 1-based ``line`` (its line break included)."""
+    starts = Document("", text).line_starts
+    return starts[line] if line < len(starts) else len(text)
+
+
+def _python_import_offset(text: str) -> int:
+    """After the last leading import; with none, after the module docstring (and after
+    any shebang or encoding comment), so ``from __future__`` imports stay first."""
+    try:
+        module = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return _scanned_import_offset(text, "python")
+    end_line = 0
+    for index, statement in enumerate(module.body):
+        docstring = (
+            index == 0
+            and isinstance(statement, ast.Expr)
+            and isinstance(statement.value, ast.Constant)
+            and isinstance(statement.value.value, str)
+        )
+        if not docstring and not isinstance(statement, ast.Import | ast.ImportFrom):
+            break
+        end_line = statement.end_lineno or statement.lineno
+    if end_line:
+        return _line_end_offset(text, end_line)
+    comments = re.match(r"(?:#[^\n]*(?:\n|$))*", text)
+    return comments.end() if comments else 0
+
+
+def _scanned_import_offset(text: str, language: str) -> int:
+    """A line scan for files that do not parse: after the last import before the code."""
+    offset = position = 0
+    python = language == "python"
+    pattern = r"(import|from)\s" if python else r"(import\s|const\s.*require\(|\"use strict)"
     for line in text.split("\n"):
         position += len(line) + 1
         if re.match(pattern, line):
             offset = position
-        elif line.strip() and not line.startswith(("#", "//", '"""', ")", " ")):
+        elif _starts_code(line, python):
             break
     return min(offset, len(text))
+
+
+def _starts_code(line: str, python: bool) -> bool:
+    """Whether ``line`` starts the code after a file's imports (the scan stops there)."""
+    if python:
+        return bool(re.match(r"(async\s+def|def|class|if|@)\b", line))
+    return bool(line.strip()) and not line.startswith(("//", ")", " "))
+
+
+def _top_import_offset(text: str, language: str) -> int:
+    """Where a new import line goes in an existing test file: after its last top import."""
+    if language == "python":
+        return _python_import_offset(text)
+    return _scanned_import_offset(text, language)
+
+
+def _python_imports(text: str) -> tuple[set[str], set[str]]:
+    """The modules a Python file imports (``import x``) and the names it imports from modules."""
+    try:
+        module = ast.parse(text)
+    except (SyntaxError, ValueError):
+        modules = set(re.findall(r"^import\s+(\w+)", text, re.M))
+        names = set(re.findall(r"^from\s+\S+\s+import\s+\(?\s*.*?\b(TestCase)\b", text, re.M))
+        return modules, names
+    modules: set[str] = set()
+    names: set[str] = set()
+    for statement in module.body:
+        if isinstance(statement, ast.Import):
+            modules.update(alias.asname or alias.name for alias in statement.names)
+        elif isinstance(statement, ast.ImportFrom):
+            names.update(alias.asname or alias.name for alias in statement.names)
+    return modules, names
+
+
+def _unittest_base(existing: str | None) -> tuple[str, bool]:
+    """The TestCase class a unittest-style file uses, and whether ``import unittest`` is
+    needed: the file's own imported ``TestCase`` (unittest's or a framework's) first."""
+    if existing is None:
+        return "unittest.TestCase", False  # the new file's header imports unittest
+    modules, names = _python_imports(existing)
+    if "TestCase" in names:
+        return "TestCase", False
+    return "unittest.TestCase", "unittest" not in modules
+
+
+def _missing_imports(
+    existing: str, plan: TestPlan, symbol: Symbol, source: str, asynchronous: bool
+) -> list[str]:
+    """The import lines an existing test file needs for the new test."""
+    lines: list[str] = []
+    if plan.language == "python":
+        modules, _ = _python_imports(existing)
+        if asynchronous and "asyncio" not in modules:
+            lines.append("import asyncio")
+        if plan.framework == "unittest" and _unittest_base(existing)[1]:
+            lines.append("import unittest")
+    imports = import_line(plan, symbol, source)
+    if imports and not _already_imports(existing, plan, symbol):
+        lines.append(imports)
+    return lines
+
+
+def _trailing_line_breaks(text: str) -> int:
+    tail = text[len(text.rstrip("\r\n")) :]
+    return tail.count("\n") + tail.count("\r") - tail.count("\r\n")
+
+
+def apply_insertions(text: str, insertions: list[tuple[int, str]]) -> str:
+    """``text`` with each (offset in ``text``, inserted text) applied, in order."""
+    pieces: list[str] = []
+    last = 0
+    for offset, inserted in sorted(insertions, key=lambda item: item[0]):
+        pieces += [text[last:offset], inserted]
+        last = offset
+    return "".join(pieces) + text[last:]
+
+
+def _existing_file_head(
+    existing: str, plan: TestPlan, symbol: Symbol, source: str, asynchronous: bool
+) -> tuple[str, list[tuple[int, str]]]:
+    """The existing file with its new imports and the gap before the new test (the text
+    the test follows), and the import insertion (offsets in ``existing``)."""
+    insertions: list[tuple[int, str]] = []
+    imports = _missing_imports(existing, plan, symbol, source, asynchronous)
+    if imports:
+        at = _top_import_offset(existing, plan.language)
+        lead = "\n" if at > 0 and existing[at - 1] not in "\r\n" else ""
+        insertions.append((at, lead + "".join(line + "\n" for line in imports)))
+    prefix = apply_insertions(existing, insertions)
+    wanted = 3 if plan.language == "python" else 2  # line breaks before the test
+    gap = "" if not prefix.strip() else "\n" * max(0, wanted - _trailing_line_breaks(prefix))
+    return prefix + gap, insertions
 
 
 def generate_tests(
@@ -527,7 +753,12 @@ def generate_tests(
     max_new_tokens: int = DEFAULT_MAX_NEW_TOKENS,
     symbol: Symbol | None = None,
 ) -> GeneratedTests:
-    """Write a test for the symbol at (line, column) of ``path`` (whose text is ``source``)."""
+    """Write a test for the symbol at (line, column) of ``path`` (whose text is ``source``).
+
+    An existing test file keeps its text: the new imports go after its top imports (after
+    a module docstring and ``from __future__``), the test after its end; the insertions'
+    offsets are in that original text. A test for an async Python function runs its body
+    as an inner coroutine with ``asyncio.run`` (no pytest plugin needed)."""
     language = language_of(path)
     if symbol is None:
         if not language:
@@ -537,6 +768,7 @@ def generate_tests(
         raise TestGenerationError("no function, method or class at the cursor")
     plan = plan_tests(path, symbol.language, workspace, read)
     existing = plan.existing
+    asynchronous = is_async(symbol) and plan.language != "go"
     test_name = _test_name(symbol, existing or "")
     package_match = re.search(r"^package\s+(\w+)", source, re.M)
     package = package_match.group(1) if package_match else "main"
@@ -544,21 +776,10 @@ def generate_tests(
     if existing is None:
         gap = "\n\n" if plan.language == "python" else "\n"
         head = file_header(plan, symbol, source, package) + gap
-        base_text = ""
     else:
-        base_text = existing.rstrip("\n") + "\n"
-        head = base_text
-        imports = import_line(plan, symbol, source)
-        if imports and not _already_imports(existing, plan, symbol):
-            at = _top_import_offset(existing, plan.language)
-            insertions.append((at, imports + "\n"))
-            head = existing[:at] + imports + "\n" + existing[at:]
-            head = head.rstrip("\n") + "\n"
-        if plan.framework == "unittest" and "unittest" not in existing:
-            insertions.insert(0, (0, "import unittest\n"))
-            head = "import unittest\n" + head
-        head += "\n\n" if plan.language == "python" else "\n"
-    header = test_header(plan, test_name, indent_class=False)
+        head, insertions = _existing_file_head(existing, plan, symbol, source, asynchronous)
+    base_class = _unittest_base(existing)[0]
+    header = test_header(plan, test_name, False, asynchronous, base_class)
     repo = (workspace or path.parent).name or "project"
     try:
         source_name = str(path.relative_to(workspace)) if workspace else path.name
@@ -572,11 +793,15 @@ def generate_tests(
     options = GenerationOptions(
         max_new_tokens=max_new_tokens, temperature=0.0, stop_texts=QWEN25_CODER.stop_texts
     )
-    generation = backend.generate(prompt, options, cancel, stop_check(plan.framework))
+    indent = body_indent(plan.framework, asynchronous)
+    generation = backend.generate(prompt, options, cancel, stop_check(plan.framework, indent))
     if cancel.cancelled:
         raise TestGenerationError("cancelled")
-    body = finish_body(generation.text, plan.framework, head + header)
+    grammar = "tsx" if path.suffix.lower() == ".tsx" else plan.language
+    body = finish_body(generation.text, plan.framework, head + header, grammar, indent)
     test_text = header + body
+    if asynchronous and plan.language == "python":
+        test_text += async_trailer(plan)
     if plan.framework == "unittest" and existing is None:
         test_text += '\n\nif __name__ == "__main__":\n    unittest.main()\n'
     text = head + test_text
@@ -588,17 +813,19 @@ def generate_tests(
                 plan.test_path,
                 False,
                 fixed,
-                [(0, fixed)],
+                [],
                 test_name,
                 generation.text,
-                replace_all=True,
+                replaced=existing,
+                original=existing,
             )
         text = fixed
     if existing is None:
         return GeneratedTests(plan.test_path, True, text, [], test_name, generation.text)
-    separator = "" if existing.endswith("\n") else "\n"
-    insertions.append((len(existing), separator + "\n\n" + test_text))
-    return GeneratedTests(plan.test_path, False, text, insertions, test_name, generation.text)
+    insertions.append((len(existing), text[len(apply_insertions(existing, insertions)) :]))
+    return GeneratedTests(
+        plan.test_path, False, text, insertions, test_name, generation.text, original=existing
+    )
 
 
 def _already_imports(existing: str, plan: TestPlan, symbol: Symbol) -> bool:
@@ -618,10 +845,13 @@ def _already_imports(existing: str, plan: TestPlan, symbol: Symbol) -> bool:
 
 
 def to_workspace_edit(
-    result: GeneratedTests, encoding: str, version: int | None = None
+    result: GeneratedTests, encoding: str, version: int | None = None, uri: str | None = None
 ) -> lsp.WorkspaceEdit:
-    """The change as an LSP edit: create-and-fill a new file, or insert into the old one."""
-    uri = result.test_path.resolve().as_uri()
+    """The change as an LSP edit: create-and-fill a new file, or insert into the old one.
+
+    ``uri`` is the editor's URI of the test file when it has the file open (else the test
+    path as found, symlinks not resolved). Positions are in the original text."""
+    uri = uri or result.test_path.absolute().as_uri()
     identifier = lsp.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version)
     if result.created:
         start = lsp.Position(line=0, character=0)
@@ -644,12 +874,12 @@ def to_workspace_edit(
         return lsp.WorkspaceEdit(
             document_changes=[lsp.TextDocumentEdit(text_document=identifier, edits=[edit])]
         )
-    old = result.text
-    for offset, inserted in reversed(result.insertions):
-        old = old[:offset] + old[offset + len(inserted) :]
-    document = Document(uri, old)
-    edits = []
+    document = Document(uri, result.original)
+    merged: dict[int, str] = {}
     for offset, inserted in result.insertions:
+        merged[offset] = merged.get(offset, "") + inserted
+    edits = []
+    for offset, inserted in sorted(merged.items()):
         line, character = document.position_at(offset, encoding)
         position = lsp.Position(line=line, character=character)
         edits.append(lsp.TextEdit(range=lsp.Range(start=position, end=position), new_text=inserted))

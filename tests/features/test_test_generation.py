@@ -247,3 +247,212 @@ def test_generated_node_test_runs(tmp_path: Path) -> None:
         timeout=120,
     )
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+SRC = "def double(x):\n    return 2 * x\n\n\ndef triple(x):\n    return 3 * x\n"
+
+
+def _project(tmp_path: Path, test_file: str, text: str | bytes, source: str = SRC) -> Path:
+    (tmp_path / "pyproject.toml").write_text("", encoding="utf-8")
+    (tmp_path / "m.py").write_text(source, encoding="utf-8")
+    target = tmp_path / test_file
+    if isinstance(text, bytes):
+        target.write_bytes(text)
+    else:
+        target.write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def _apply(text: str, edit: lsp.WorkspaceEdit) -> str:
+    """Apply a TextDocumentEdit like a client: positions in the original text (UTF-16)."""
+    from copilot_lsp.documents import Document
+
+    (change,) = edit.document_changes  # type: ignore[misc]
+    assert isinstance(change, lsp.TextDocumentEdit)
+    document = Document("", text)
+    spans = []
+    for index, item in enumerate(change.edits):
+        start, end = item.range.start, item.range.end
+        assert start.line < document.line_count and end.line < document.line_count
+        begin = document.offset_at(start.line, start.character, "utf-16")
+        finish = document.offset_at(end.line, end.character, "utf-16")
+        spans.append((begin, finish, index, item.new_text))
+    for begin, finish, _, new_text in sorted(spans, reverse=True):
+        text = text[:begin] + new_text + text[finish:]
+    return text
+
+
+def _generate(root: Path, answer: str, needle: str = "return 3", source: str = SRC):
+    return generate_tests(
+        ScriptedBackend(answer),
+        root / "m.py",
+        source,
+        *position(source, needle),
+        CancelToken(),
+        root,
+    )
+
+
+@pytest.mark.parametrize(
+    "old",
+    [
+        "from m import double\n\n\ndef test_double():\n    assert double(2) == 4\n",
+        "from m import double\n\n\ndef test_double():\n    assert double(2) == 4\n\n\n\n",
+        "from m import double\n\n\ndef test_double():\n    assert double(2) == 4",
+        "# \U0001f600 tests\nfrom m import double\n\n\n"
+        "def test_double():\n    assert double(2) == 4\n",
+        (
+            "from m import (\n    double,\n)\n\n\ndef test_double():\n"
+            + "".join(f"    v{n} = {n}\n" for n in range(8))
+            + "    assert double(v1) == v2\n"
+        ),
+    ],
+    ids=["plain", "trailing-blank-lines", "no-final-newline", "astral", "long-last-test"],
+)
+def test_edit_positions_come_from_the_original_text(tmp_path: Path, old: str) -> None:
+    root = _project(tmp_path, "test_m.py", old)
+    result = _generate(root, "    assert triple(2) == 6\n\n\ndef test_x():\n")
+    new = _apply(old, to_workspace_edit(result, "utf-16", version=1))
+    assert new == result.text
+    assert new.rstrip("\n").endswith("def test_triple() -> None:\n    assert triple(2) == 6")
+    old_test = old[old.index("def test_double") :].rstrip("\n")
+    assert old_test + "\n\n\n" in new  # the old test is whole, then the new one
+    assert new.index("def test_triple") > new.index(old_test)
+    (root / "test_m.py").write_text(new, encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_m.py"],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+@pytest.mark.parametrize(
+    ("old", "answer"),
+    [
+        (
+            '"""Tests for m.\n\nThe helpers.\n"""\nfrom __future__ import annotations\n\n\n'
+            "def test_nothing() -> None:\n    assert True\n",
+            "    assert triple(2) == 6\n",
+        ),
+        (
+            '#!/usr/bin/env python\n"""Tests."""\n\nfrom __future__ import annotations\n\n'
+            "from unittest import TestCase\n\n\nclass T(TestCase):\n"
+            "    def test_nothing(self) -> None:\n        self.assertTrue(True)\n",
+            "        self.assertEqual(triple(2), 6)\n",
+        ),
+        (
+            "from __future__ import annotations\n\nfrom helpers import TestCase\n\n\n"
+            "class T(TestCase):\n    def test_nothing(self) -> None:\n"
+            "        self.assertTrue(True)\n",
+            "        self.assertEqual(triple(2), 6)\n",
+        ),
+    ],
+    ids=["docstring-future", "shebang-future-unittest", "framework-testcase"],
+)
+def test_new_imports_follow_docstring_and_future_imports(
+    tmp_path: Path, old: str, answer: str
+) -> None:
+    root = _project(tmp_path, "test_m.py", old)
+    (root / "helpers.py").write_text("from unittest import TestCase\n", encoding="utf-8")
+    result = _generate(root, answer)
+    new = _apply(old, to_workspace_edit(result, "utf-16"))
+    assert new == result.text
+    assert "unittest.TestCase" not in new  # the file's own TestCase is used
+    assert new.index("from __future__") < new.index("from m import triple")
+    compile(new, "test_m.py", "exec", dont_inherit=True)
+    (root / "test_m.py").write_text(new, encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_m.py"],
+        capture_output=True,
+        text=True,
+        cwd=root,
+        timeout=120,
+    )
+    assert run.returncode == 0 and "2 passed" in run.stdout, run.stdout + run.stderr
+
+
+def test_existing_go_file_gets_a_new_standard_import(tmp_path: Path) -> None:
+    source = "package calc\n\nfunc Double(x int) int {\n\treturn 2 * x\n}\n"
+    (tmp_path / "go.mod").write_text("module calc\n", encoding="utf-8")
+    (tmp_path / "calc.go").write_text(source, encoding="utf-8")
+    old = 'package calc\n\nimport "testing"\n\nfunc TestOther(t *testing.T) {\n}\n'
+    (tmp_path / "calc_test.go").write_text(old, encoding="utf-8")
+    answer = '\tif !reflect.DeepEqual(Double(2), 4) {\n\t\tt.Errorf("bad")\n\t}\n}\n'
+    result = generate_tests(
+        ScriptedBackend(answer),
+        tmp_path / "calc.go",
+        source,
+        *position(source, "return 2"),
+        CancelToken(),
+        tmp_path,
+    )
+    new = _apply(old, to_workspace_edit(result, "utf-16", version=2))
+    assert new == result.text
+    assert new.startswith('package calc\n\nimport (\n\t"reflect"\n\t"testing"\n)\n\nfunc TestOther')
+    assert "func TestDouble(t *testing.T) {" in new
+
+
+@pytest.mark.parametrize(
+    ("framework", "answer"),
+    [
+        ("node", "  const total = add(1, 2);\n  assert.equal(add(add(1,\n});\n"),
+        ("go", "\tgot := Double(2)\n\twant := Double(Double(3\n}\n"),
+    ],
+)
+def test_truncated_brace_answers_are_cut_to_what_parses(framework: str, answer: str) -> None:
+    head = 'test("add", () => {\n' if framework == "node" else "func TestDouble(t *testing.T) {\n"
+    body = finish_body(answer, framework, head)  # type: ignore[arg-type]
+    assert body.splitlines()[-1] in ("});", "}")
+    assert "add(add" not in body and "Double(Double" not in body
+    with pytest.raises(TestGenerationError, match="did not write a usable test"):
+        finish_body("\twant := Double(Double(3\n}\n", "go", head)
+
+
+def test_python_answers_must_compile() -> None:
+    head = "from m import double\n\n\ndef test_double() -> None:\n"
+    with pytest.raises(TestGenerationError, match="did not write a usable test"):
+        finish_body("    assert await double(2) == 4\n", "pytest", head)
+    body = finish_body(
+        "    assert double(2) == 4\n    from __future__ import annotations\n", "pytest", head
+    )
+    assert body == "    assert double(2) == 4\n"
+
+
+def test_async_target_gets_a_test_that_awaits(tmp_path: Path) -> None:
+    source = (
+        "import asyncio\n\n\nasync def fetch_double(x: int) -> int:\n"
+        "    await asyncio.sleep(0)\n    return 2 * x\n"
+    )
+    (tmp_path / "pyproject.toml").write_text("", encoding="utf-8")
+    (tmp_path / "aio.py").write_text(source, encoding="utf-8")
+    result = generate_tests(
+        ScriptedBackend("        assert await fetch_double(2) == 4\n\n    asyncio.run(run())\n"),
+        tmp_path / "aio.py",
+        source,
+        *position(source, "return 2"),
+        CancelToken(),
+        tmp_path,
+    )
+    assert result.text.startswith("import asyncio\n\nfrom aio import fetch_double\n")
+    assert (
+        "    async def run() -> None:\n        assert await fetch_double(2) == 4\n" in result.text
+    )
+    assert result.text.count("asyncio.run(run())") == 1
+    result.test_path.write_text(result.text, encoding="utf-8")
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", result.test_path.name],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert run.returncode == 0 and "1 passed" in run.stdout, run.stdout + run.stderr
+
+
+def test_test_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
+    root = _project(tmp_path, "test_m.py", b"# caf\xe9\nfrom m import double\n")
+    with pytest.raises(TestGenerationError, match="not valid UTF-8"):
+        _generate(root, "    assert triple(2) == 6\n")
