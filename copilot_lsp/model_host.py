@@ -15,6 +15,7 @@ from typing import Literal, TypeVar
 
 from copilot_lsp.backends import Backend, BackendError, RemoteOptions, load_backend
 from copilot_lsp.backends.base import CancelToken
+from copilot_lsp.backends.openai_compat import without_userinfo
 from copilot_lsp.config import Settings
 from copilot_lsp.models import ModelError, resolve_model
 
@@ -59,6 +60,14 @@ def model_location(spec: ModelSpec, report: Callable[[str], None]) -> str:
     return str(resolve_model(spec.model, report))
 
 
+def _shown(path: str, backend: str) -> str:
+    """What the progress message names: the server URL without its credentials (openai),
+    or the model's file or directory name."""
+    if backend == "openai":
+        return without_userinfo(path)
+    return Path(path).name or path
+
+
 class ModelHost:
     def __init__(self) -> None:
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
@@ -77,7 +86,7 @@ class ModelHost:
         started = time.perf_counter()
         try:
             path = model_location(spec, report)
-            report(f"loading {Path(path).name or path} ({spec.backend})")
+            report(f"loading {_shown(path, spec.backend)} ({spec.backend})")
             backend = load_backend(
                 spec.backend, path, spec.context_window, spec.threads, spec.remote
             )
@@ -92,7 +101,7 @@ class ModelHost:
             self.load_seconds = time.perf_counter() - started
         if old is not None:
             old.close()
-        log.info("model ready in %.1f s: %s", self.load_seconds, path)
+        log.info("model ready in %.1f s: %s", self.load_seconds, backend.model_path)
 
     def needs_load(self, spec: ModelSpec) -> bool:
         return spec != self.spec or self.state in ("idle", "failed")
