@@ -462,7 +462,10 @@ _ASSERTION = re.compile(r"^\s*(assert\b|self\.assert\w*\(|expect\(|assert\.\w+\(
 def _body_end(text: str, framework: Framework, indent: int | None = None) -> int | None:
     """Where the generated test body ends (its closing line included), or None."""
     lines = text.split("\n")
-    body_indent = indent if indent is not None else 8 if framework == "unittest" else 1
+    python = framework in ("pytest", "unittest")
+    floor = indent if indent is not None else body_indent(framework, asynchronous=False)
+    # Assertions counted toward the cap: the test body's own (Python), not nested ones.
+    top = floor if python else 5
     offset = 0
     saw_body = False
     assertions = 0
@@ -470,8 +473,8 @@ def _body_end(text: str, framework: Framework, indent: int | None = None) -> int
         stripped = line.strip()
         width = len(line) - len(line.lstrip(" \t"))
         complete_line = index < len(lines) - 1
-        if framework in ("pytest", "unittest"):
-            if stripped and width < body_indent and saw_body:
+        if python:
+            if stripped and width < floor and saw_body:
                 return offset
         elif framework == "go":
             if line.startswith("}") and index > 0:
@@ -483,7 +486,7 @@ def _body_end(text: str, framework: Framework, indent: int | None = None) -> int
         offset += len(line) + 1
         if complete_line and framework != "go" and _ASSERTION.match(line):
             assertions += 1
-            if assertions >= MAX_ASSERTIONS and width <= body_indent + 4:
+            if assertions >= MAX_ASSERTIONS and width <= top:
                 return offset - 1
     return None
 
