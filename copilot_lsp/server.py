@@ -288,11 +288,6 @@ class CopilotServer(LanguageServer):
             return None
         return Path(root) if root else None
 
-    def read_text(self, path: Path) -> str | None:
-        """The open document's text when the editor has it, else the file on disk."""
-        document = self.documents.get(path.resolve().as_uri())
-        return document.text if document is not None else test_generation.read_file(path)
-
     async def generate_tests(self, uri: str, position: lsp.Position) -> lsp.WorkspaceEdit:
         document = self.document_or_error(uri)
         fs_path = to_fs_path(uri)
