@@ -43,6 +43,19 @@ def position(text: str, needle: str) -> tuple[int, int]:
     return text[:offset].count("\n"), offset - text.rfind("\n", 0, offset) - 1
 
 
+def assert_pytest_passes(folder: Path, target: str | Path) -> subprocess.CompletedProcess[str]:
+    """Run pytest on ``target`` in ``folder``; it must pass."""
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(target)],
+        capture_output=True,
+        text=True,
+        cwd=folder,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    return run
+
+
 @pytest.mark.parametrize(
     ("needle", "expected"),
     [
@@ -167,14 +180,7 @@ def test_generated_pytest_file_imports_and_runs(tmp_path: Path) -> None:
         "<|file_sep|>test_geo.py\nfrom geo import area\n\n\ndef test_area() -> None:\n"
     )
     result.test_path.write_text(result.text, encoding="utf-8")
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(result.test_path)],
-        capture_output=True,
-        text=True,
-        cwd=root,
-        timeout=120,
-    )
-    assert run.returncode == 0, run.stdout + run.stderr
+    run = assert_pytest_passes(root, str(result.test_path))
     assert "1 passed" in run.stdout
 
 
@@ -208,14 +214,7 @@ def test_existing_test_file_gets_an_import_and_a_new_test_as_insertions(tmp_path
         new = new[:offset] + text + new[offset:]
     assert new == result.text
     (folder / "test_textstats.py").write_text(new, encoding="utf-8")
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_textstats.py"],
-        capture_output=True,
-        text=True,
-        cwd=folder,
-        timeout=120,
-    )
-    assert run.returncode == 0, run.stdout + run.stderr
+    assert_pytest_passes(folder, "test_textstats.py")
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs node")
@@ -319,14 +318,7 @@ def test_edit_positions_come_from_the_original_text(tmp_path: Path, old: str) ->
     assert old_test + "\n\n\n" in new  # the old test is whole, then the new one
     assert new.index("def test_triple") > new.index(old_test)
     (root / "test_m.py").write_text(new, encoding="utf-8")
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_m.py"],
-        capture_output=True,
-        text=True,
-        cwd=root,
-        timeout=120,
-    )
-    assert run.returncode == 0, run.stdout + run.stderr
+    assert_pytest_passes(root, "test_m.py")
 
 
 @pytest.mark.parametrize(
