@@ -11,7 +11,7 @@ from typing import BinaryIO
 
 from copilot_lsp import __version__
 from copilot_lsp.argtypes import at_least, port
-from copilot_lsp.models import DEFAULT_PRESET, PRESETS
+from copilot_lsp.models import AUTO, DEFAULT_PRESET, PRESETS
 
 
 def _host_port(value: str) -> tuple[str, int]:
@@ -36,7 +36,8 @@ def _add_model_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model",
         default=DEFAULT_PRESET,
-        help=f"preset ({', '.join(PRESETS)}) or path to a GGUF file (default: %(default)s)",
+        help=f"preset ({', '.join([AUTO, *PRESETS])}) or path to a GGUF file (default: "
+        "%(default)s: quality from 4 cores on, fast below)",
     )
 
 

@@ -13,14 +13,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from copilot_lsp.backends.base import GenerationOptions
+from copilot_lsp.models import DEFAULT_PRESET
 
 BACKENDS = ("llamacpp", "transformers", "openai")
 
 
 @dataclass(frozen=True)
 class Settings:
-    model: str = "quality"
-    """A preset name (quality, fast, tiny) or the path of a local GGUF file."""
+    model: str = DEFAULT_PRESET
+    """A preset name (auto, quality, fast, tiny) or the path of a local GGUF file; auto is
+    quality from 4 cores on and fast below."""
     backend: str = "llamacpp"
     """The inference engine that runs the model."""
     max_new_tokens: int = 128

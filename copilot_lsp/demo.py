@@ -140,7 +140,8 @@ async def _demo(examples: Path, model: str) -> int:
     await asyncio.wait_for(client.model_settled.wait(), timeout=600)
     status = await client.protocol.send_request_async("copilot/status", {})
     state = status.state
-    print(f"model {model!r}: {state} after {time.perf_counter() - started:.1f} s")
+    shown = model if status.model == model else f"{model} -> {status.model}"
+    print(f"model {shown!r}: {state} after {time.perf_counter() - started:.1f} s")
     if state != "ready":
         await client.shutdown_async(None)
         client.exit(None)

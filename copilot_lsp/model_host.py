@@ -17,7 +17,7 @@ from copilot_lsp.backends import Backend, BackendError, RemoteOptions, load_back
 from copilot_lsp.backends.base import CancelToken
 from copilot_lsp.backends.openai_compat import without_userinfo
 from copilot_lsp.config import Settings
-from copilot_lsp.models import ModelError, resolve_model
+from copilot_lsp.models import ModelError, concrete_model, resolve_model
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -47,7 +47,12 @@ class ModelSpec:
                 max_retries=settings.max_retries,
             )
             return cls(settings.server_url, settings.backend, settings.context_window, 0, remote)
-        return cls(settings.model, settings.backend, settings.context_window, settings.threads)
+        return cls(
+            concrete_model(settings.model, settings.threads),
+            settings.backend,
+            settings.context_window,
+            settings.threads,
+        )
 
 
 def model_location(spec: ModelSpec, report: Callable[[str], None]) -> str:

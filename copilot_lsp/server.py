@@ -25,6 +25,7 @@ from copilot_lsp.documents import Document, DocumentStore, PositionError
 from copilot_lsp.features import test_generation
 from copilot_lsp.features.completion_service import CompletionService
 from copilot_lsp.model_host import ModelHost, ModelSpec
+from copilot_lsp.models import concrete_model
 from copilot_lsp.rpc_guard import GuardedProtocol, report_protocol_error
 from copilot_lsp.syntax import LANGUAGES
 from copilot_lsp.usage import UsageLog
@@ -194,7 +195,7 @@ class CopilotServer(LanguageServer):
     def status(self) -> dict[str, Any]:
         return {
             "state": self.model.state,
-            "model": self.settings.model,
+            "model": concrete_model(self.settings.model, self.settings.threads),
             "backend": self.settings.backend,
             "error": self.model.error,
             "loadSeconds": self.model.load_seconds,

@@ -51,3 +51,33 @@ def test_a_missing_package_names_the_install_command() -> None:
 def test_an_unknown_model_is_a_clear_error() -> None:
     with pytest.raises(models.ModelError, match="neither a preset"):
         models.resolve_model("/no/such/model.gguf")
+
+
+def test_auto_picks_the_preset_for_the_cores_the_model_gets(monkeypatch) -> None:
+    assert [models.preset_for_cores(n) for n in (1, 2, 3, 4, 16)] == [
+        "fast",
+        "fast",
+        "fast",
+        "quality",
+        "quality",
+    ]
+    assert models.concrete_model("auto", threads=2) == "fast"
+    assert models.concrete_model("auto", threads=4) == "quality"
+    # threads 0 means every core the process may run on.
+    monkeypatch.setattr(models, "available_cores", lambda: 2)
+    assert models.concrete_model("auto") == "fast"
+    monkeypatch.setattr(models, "available_cores", lambda: 8)
+    assert models.concrete_model("auto") == "quality"
+    # Anything but auto is taken as given, whatever the machine.
+    assert models.concrete_model("quality", threads=1) == "quality"
+    assert models.concrete_model("/m/x.gguf", threads=1) == "/m/x.gguf"
+
+
+def test_auto_resolves_to_the_file_of_the_preset_it_picks(monkeypatch) -> None:
+    joined: list[str] = []
+    monkeypatch.setattr(
+        models, "ensure_preset_file", lambda name, _progress: joined.append(name) or Path(name)
+    )
+    assert models.resolve_model("auto", threads=2) == Path("fast")
+    assert models.resolve_model("auto", threads=6) == Path("quality")
+    assert joined == ["fast", "quality"]

@@ -28,8 +28,10 @@ from lsprotocol import types as lsp
 from pygls.lsp.client import LanguageClient
 
 from copilot_lsp import __version__
+from copilot_lsp.backends.base import available_cores
 from copilot_lsp.bench.replay import Task, keystrokes, load_tasks, matched_chars, percentile
 from copilot_lsp.documents import UTF16, Document
+from copilot_lsp.models import DEFAULT_PRESET, concrete_model
 
 OPTIMIZED, BASELINE = "server", "naive-baseline"
 WITHOUT_MODEL_COUNTERS = ("fromCache", "typingThrough")
@@ -423,6 +425,7 @@ async def _bench(args: argparse.Namespace) -> int:
             )
     summaries = [session.summary() for session in sessions]
     comparison = compare(summaries)
+    default_here = concrete_model(DEFAULT_PRESET)
     args.out.mkdir(parents=True, exist_ok=True)
     report = {
         "version": __version__,
@@ -432,6 +435,7 @@ async def _bench(args: argparse.Namespace) -> int:
             "load_average_before": load_before,
             "load_average_after": os.getloadavg(),
         },
+        "default_preset": default_here,
         "seed": args.seed,
         "patience_s": args.patience,
         "settings": args.setting,
@@ -453,6 +457,8 @@ async def _bench(args: argparse.Namespace) -> int:
     report_path.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     plot_cdf(sessions, args.out / "latency-cdf.png")
     print_table(summaries, comparison)
+    cores = available_cores()
+    print(f"default preset on this machine ({DEFAULT_PRESET}, {cores} cores): {default_here}")
     print(f"report: {report_path}, plot: {args.out / 'latency-cdf.png'}")
     return 0
 

@@ -21,7 +21,7 @@ from copilot_lsp.eval.model import load_model, model_label
 from copilot_lsp.eval.oracle import OracleBackend
 from copilot_lsp.eval.runner import EvalError, RunConfig, timed_run
 from copilot_lsp.eval.task import DatasetError, Task
-from copilot_lsp.models import DEFAULT_PRESET, PRESETS, ModelError
+from copilot_lsp.models import AUTO, PRESETS, ModelError, concrete_model
 from copilot_lsp.prompt.budget import TokenBudget
 
 MAX_NEW_TOKENS = {
@@ -34,6 +34,9 @@ MAX_NEW_TOKENS = {
 }
 """Per-benchmark default for --max-new-tokens (others: 256)."""
 SAMPLED_TEMPERATURE = 0.8
+EVAL_MODEL = "quality"
+"""Scores should not depend on the machine they were measured on, so the harness does not
+follow the editor's default (``auto``, which picks by the number of cores)."""
 """Default temperature when --samples > 1 (the Codex paper's best for pass@100)."""
 MIN_PROMPT_TOKENS = 64
 """The smallest prompt budget ``TokenBudget`` takes."""
@@ -66,8 +69,9 @@ def add_eval_parser(subparsers: Any) -> None:
     parser.add_argument("--seed", type=int, default=0, help="picks the --limit subset")
     parser.add_argument(
         "--model",
-        default=DEFAULT_PRESET,
-        help=f"preset ({', '.join(PRESETS)}) or path to a GGUF file (default: %(default)s)",
+        default=EVAL_MODEL,
+        help=f"preset ({', '.join([AUTO, *PRESETS])}) or path to a GGUF file (default: "
+        "%(default)s, whatever the machine)",
     )
     parser.add_argument("--samples", type=at_least(1), default=1, help="completions per task (n)")
     parser.add_argument(
@@ -170,7 +174,7 @@ def make_config(args: argparse.Namespace, benchmarks: list[str]) -> RunConfig:
         max_new_tokens = max(MAX_NEW_TOKENS.get(b, 256) for b in benchmarks)
     return RunConfig(
         benchmark="+".join(benchmarks),
-        model="oracle" if args.oracle else args.model,
+        model="oracle" if args.oracle else concrete_model(args.model, getattr(args, "threads", 0)),
         samples=args.samples,
         temperature=temperature,
         top_p=0.95,

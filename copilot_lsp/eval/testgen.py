@@ -51,7 +51,7 @@ from copilot_lsp.eval.runner import (
 )
 from copilot_lsp.eval.task import DatasetError, Task
 from copilot_lsp.features.test_generation import TestGenerationError, generate_tests
-from copilot_lsp.models import ModelError
+from copilot_lsp.models import ModelError, concrete_model
 
 BENCHMARK = "testgen"
 MODULE_NAME = "solution.py"
@@ -341,7 +341,7 @@ def run(args: argparse.Namespace, backend: Backend | None = None) -> int:
         tasks = select(load_humaneval(), patterns, args.limit, args.seed)
         if not tasks:
             raise DatasetError("no task matches --tasks/--limit")
-        model = "oracle" if args.oracle else args.model
+        model = "oracle" if args.oracle else concrete_model(args.model, args.threads)
         out_dir = args.out or Path("out") / "eval" / f"{BENCHMARK}-{model_label(model)}"
         out_dir.mkdir(parents=True, exist_ok=True)
         max_new_tokens = args.max_new_tokens if args.max_new_tokens is not None else 320

@@ -59,3 +59,12 @@ def test_the_openai_spec_holds_the_connection_and_ignores_local_model_settings()
     assert ModelSpec.of(Settings(**{**settings.__dict__, "model": "fast"})) == spec
     assert ModelSpec.of(Settings(**{**settings.__dict__, "server_url": "http://h:2"})) != spec
     assert ModelSpec.of(Settings()).remote is None
+
+
+def test_the_default_model_follows_the_cores_and_a_core_change_reloads_it() -> None:
+    assert Settings().model == "auto"
+    two, four = ModelSpec.of(Settings(threads=2)), ModelSpec.of(Settings(threads=4))
+    assert (two.model, four.model) == ("fast", "quality")
+    assert two != four
+    # A preset named outright stays, whatever the threads.
+    assert ModelSpec.of(Settings(model="quality", threads=2)).model == "quality"

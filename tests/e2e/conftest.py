@@ -88,10 +88,16 @@ def apply_item(text: str, item: lsp.InlineCompletionItem) -> str:
 
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=SERVER), scope="module")
 async def client(lsp_client: LanguageClient):
-    """A server with the default model, shared by a test module. One candidate per request
-    keeps the suite fast on two cores; ranked candidates are tested in tests/backends."""
+    """A server with the quality model, shared by a test module: these tests check that its
+    answers are right, which the 0.5B model (the default below 4 cores) does not always
+    get (the default itself is tested with `copilot-lsp demo` in test_demo.py). One
+    candidate per request keeps the suite fast on two cores; ranked candidates are tested
+    in tests/backends."""
     result = await lsp_client.initialize_session(
-        lsp.InitializeParams(capabilities=capabilities(), initialization_options={"candidates": 1})
+        lsp.InitializeParams(
+            capabilities=capabilities(),
+            initialization_options={"candidates": 1, "model": "quality"},
+        )
     )
     lsp_client.server_capabilities = result.capabilities  # type: ignore[attr-defined]
     settled = await wait_until_settled(lsp_client)

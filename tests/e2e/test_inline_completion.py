@@ -1,4 +1,4 @@
-"""Inline completion through the real server process and the real default model."""
+"""Inline completion through the real server process and the real quality model."""
 
 from __future__ import annotations
 
