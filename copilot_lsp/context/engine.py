@@ -138,8 +138,9 @@ class ContextEngine:
         path = uri_to_path(uri)
         language = language_of(language_id, str(path or uri))
         parsed = ParsedDocument(text, language) if language else ParsedDocument(text, "")
+        file = str(path) if path is not None else uri
         with self._lock:
-            self._open[uri] = OpenFile(uri, self.display_path(uri), language, parsed, version)
+            self._open[uri] = OpenFile(uri, self.display_path(uri), language, parsed, version, file)
 
     def change(self, uri: str, text: str, version: int = 0) -> None:
         """The document's new full text (the store applied the incremental edits)."""
@@ -263,6 +264,16 @@ class ContextEngine:
                 candidates += [(provider.weight * snippet.score, snippet) for snippet in found]
             return self._select(uri, candidates, window, budget_tokens, count)
 
+    def _identity(self, uri: str) -> Callable[[Snippet], bool]:
+        """Whether a snippet comes from the document itself: by absolute path, since two
+        workspace folders may share a relative path; by label for a snippet with no file."""
+        path = uri_to_path(uri)
+        files = {uri} | ({str(path)} if path is not None else set())
+        label = self.display_path(uri)
+        return lambda snippet: (
+            snippet.file in files if snippet.file else bool(label) and snippet.path == label
+        )
+
     def _select(
         self,
         uri: str,
@@ -274,7 +285,7 @@ class ContextEngine:
         previous = self._layout.get(uri, [])
         sticky = set(previous)
         window_lines = set(_normalized_lines(window))
-        own_path = self.display_path(uri)
+        own = self._identity(uri)
         ranked = sorted(
             candidates,
             key=lambda item: (
@@ -287,12 +298,12 @@ class ContextEngine:
         for _, snippet in ranked:
             if len(chosen) >= self.settings.max_snippets:
                 break
-            if not snippet.text.strip() or (own_path and snippet.path == own_path):
+            if not snippet.text.strip() or own(snippet):
                 continue
             if inside_window(snippet, window_lines):
                 continue
             if any(
-                other.path == snippet.path and snippet.text.strip() in other.text
+                other.origin == snippet.origin and snippet.text.strip() in other.text
                 for other in chosen
             ):
                 continue
@@ -308,7 +319,7 @@ class ContextEngine:
             replaced = [
                 other
                 for other in chosen
-                if other.path == snippet.path and other.text.strip() in snippet.text
+                if other.origin == snippet.origin and other.text.strip() in snippet.text
             ]
             chosen = [other for other in chosen if other not in replaced]
             used -= sum(costs.pop(other.key, 0) for other in replaced)

@@ -104,7 +104,8 @@ class DefinitionsUnderTest:
             files = modules.files(spec)
             home = next((f for f in files if definition in (modules.read(f) or "")), None)
             label = _display(home, root) if home is not None else spec
-            snippets.append(Snippet(label, definition, self.name, 1.0 - 0.1 * rank))
+            file = str(home) if home is not None else ""
+            snippets.append(Snippet(label, definition, self.name, 1.0 - 0.1 * rank, file=file))
         return snippets
 
 
@@ -179,20 +180,29 @@ class SchemaTables:
         workspace = query.workspace
         root = workspace.root_of(Path(query.path)) if workspace is not None and query.path else None
         if workspace is None or root is None:  # no walk of an arbitrary folder
-            sources = _open_sources(query)
+            sources, labels = _open_sources(query)
         else:
-            sources = self.sources(root, workspace.limits.max_file_bytes)
+            found = self.sources(root, workspace.limits.max_file_bytes)
+            sources = [(str(root / relative), text) for relative, text in found]
+            labels = {str(root / relative): relative for relative, _ in found}
         tables = sql_schema.schema_tables(sources, query.prefix, language)
         return [
-            Snippet(table.source, table.statement, self.name, 1.0 - 0.1 * rank)
+            Snippet(
+                labels.get(table.source, table.source),
+                table.statement,
+                self.name,
+                1.0 - 0.1 * rank,
+                file=table.source,
+            )
             for rank, table in enumerate(tables)
         ]
 
 
-def _open_sources(query: ContextQuery) -> list[tuple[str, str]]:
-    """``(display path, text)`` of the other open documents that define tables."""
-    return [
-        (document.path or document.uri, document.text)
-        for document in query.open_files.values()
-        if sql_schema.has_create_table(document.text)
-    ]
+def _open_sources(query: ContextQuery) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """``(file, text)`` of the other open documents that define tables, and their labels."""
+    documents = [d for d in query.open_files.values() if sql_schema.has_create_table(d.text)]
+    sources = [(document.file or document.uri, document.text) for document in documents]
+    labels = {
+        document.file or document.uri: document.path or document.uri for document in documents
+    }
+    return sources, labels

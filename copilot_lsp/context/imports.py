@@ -344,5 +344,7 @@ class ImportedDefinitions:
                 continue
             per_file[path] = per_file.get(path, 0) + 1
             relative = query.workspace.relative_path(path) if query.workspace else path.name
-            found.append(Snippet(relative, definition.text, self.name, score, definition.line))
+            found.append(
+                Snippet(relative, definition.text, self.name, score, definition.line, str(path))
+            )
         return found

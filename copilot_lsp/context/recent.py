@@ -60,7 +60,7 @@ class RecentEdits:
             text = "\n".join(lines[start : last + self.context_lines + 1])
             if text.strip():
                 score = 1.0 / (1 + rank)
-                found.append(Snippet(document.path, text, self.name, score, start))
+                found.append(Snippet(document.path, text, self.name, score, start, document.file))
             if len(found) >= self.max_snippets:
                 break
         return found

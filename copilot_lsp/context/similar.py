@@ -88,6 +88,13 @@ class SimilarWindows:
             if best_score >= self.min_score:
                 lines = document.text.split("\n")[best_start : best_start + self.window_lines]
                 found.append(
-                    Snippet(document.path, "\n".join(lines), self.name, best_score, best_start)
+                    Snippet(
+                        document.path,
+                        "\n".join(lines),
+                        self.name,
+                        best_score,
+                        best_start,
+                        document.file,
+                    )
                 )
         return found

@@ -33,13 +33,22 @@ class Snippet:
     """Relevance within its provider, 0..1."""
     start_line: int = 0
     """0-based line of ``text`` in its file, when it is a verbatim slice (else 0)."""
+    file: str = ""
+    """The file's identity: its absolute path (the URI for a document with none). ``path``
+    is only a label: two workspace folders may both have ``src/util.py``. Empty when the
+    provider does not know it; ``path`` then stands in."""
+
+    @property
+    def origin(self) -> str:
+        """What tells this snippet's file from the others."""
+        return self.file or self.path
 
     @property
     def key(self) -> str:
-        """Identity across requests: same path and text -> same snippet."""
+        """Identity across requests: same file and text -> same snippet."""
         text = self.text.encode("utf-8", "surrogatepass")
         digest = hashlib.blake2b(text, digest_size=8).hexdigest()
-        return f"{self.path}#{digest}"
+        return f"{self.origin}#{digest}"
 
 
 @dataclass
@@ -48,10 +57,12 @@ class OpenFile:
 
     uri: str
     path: str
-    """Workspace-relative (or absolute when outside every workspace folder)."""
+    """Workspace-relative (the file name alone outside every workspace folder): a label."""
     language: str | None
     parsed: ParsedDocument
     version: int = 0
+    file: str = ""
+    """Absolute path (the URI when the document has none): the document's identity."""
 
     @property
     def text(self) -> str:
@@ -62,6 +73,7 @@ class OpenFile:
 class ContextQuery:
     uri: str
     path: str
+    """Absolute path of the current document ("" when it has none)."""
     language: str | None
     text: str
     """The whole current document as the request sees it."""
