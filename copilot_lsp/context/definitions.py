@@ -4,6 +4,7 @@ or the whole definition when it is small. Python, JavaScript/TypeScript and Go."
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 
 import tree_sitter
@@ -293,6 +294,91 @@ def _go(source: bytes, root: tree_sitter.Node) -> list[Definition]:
                     found.append(
                         Definition(_text(name), node.start_point[0], _clip(comment + _text(node)))
                     )
+    return found
+
+
+# --- names the file binds itself -------------------------------------------------------
+
+Binding = tuple[tree_sitter.Node | None, tree_sitter.Node | None]
+"""A top-level binding: the name's node and, for an assignment, the value's."""
+
+
+def _mentions(node: tree_sitter.Node, name: str) -> bool:
+    """Whether ``name`` appears as an identifier in ``node``."""
+    stack = [node]
+    while stack:
+        node = stack.pop()
+        if node.type == "identifier" and _text(node) == name:
+            return True
+        stack += node.named_children
+    return False
+
+
+def _statement(node: tree_sitter.Node) -> tree_sitter.Node | None:
+    """The expression of an expression statement (an assignment, maybe)."""
+    if node.type == "expression_statement" and node.named_children:
+        return node.named_children[0]
+    return None
+
+
+def _python_bindings(child: tree_sitter.Node) -> list[Binding]:
+    node = (
+        child.child_by_field_name("definition") if child.type == "decorated_definition" else child
+    )
+    if node is not None and node.type in ("function_definition", "class_definition"):
+        return [(node.child_by_field_name("name"), None)]
+    statement = _statement(node) if node is not None else None
+    if statement is not None and statement.type == "assignment":
+        right = statement.child_by_field_name("right")
+        # ``parse: Callable`` alone declares a type and binds nothing.
+        return [(statement.child_by_field_name("left"), right)] if right is not None else []
+    return []
+
+
+def _js_bindings(child: tree_sitter.Node) -> list[Binding]:
+    node = child.child_by_field_name("declaration") if child.type == "export_statement" else child
+    if node is None:
+        return []
+    if node.type in ("function_declaration", "generator_function_declaration", *_JS_CLASSES):
+        return [(node.child_by_field_name("name"), None)]
+    if node.type in ("lexical_declaration", "variable_declaration"):
+        pairs = [
+            (d.child_by_field_name("name"), d.child_by_field_name("value"))
+            for d in node.named_children
+        ]
+        return [(name, value) for name, value in pairs if value is not None]
+    statement = _statement(node)
+    if statement is not None and statement.type == "assignment_expression":
+        return [(statement.child_by_field_name("left"), statement.child_by_field_name("right"))]
+    return []
+
+
+_NAMES = ("identifier", "type_identifier")
+_BINDINGS = {
+    "python": _python_bindings,
+    "javascript": _js_bindings,
+    "typescript": _js_bindings,
+    "tsx": _js_bindings,
+}
+
+
+def rebound(document: ParsedDocument, names: Collection[str]) -> dict[str, int]:
+    """Which of ``names`` a top-level definition or assignment of the file binds, each with
+    the 0-based line of its last binding: one after an import of the name shadows it. An
+    assignment whose value uses the name (``parse = cache(parse)``) wraps the old value
+    rather than replacing it, and does not count."""
+    bindings = _BINDINGS.get(document.language)
+    if bindings is None or document.tree is None or not names:
+        return {}
+    found: dict[str, int] = {}
+    for child in top_level(document.tree.root_node):
+        for target, value in bindings(child):
+            # A name, not ``obj.attr = ...`` nor a destructuring pattern (a TS class's name
+            # is a type_identifier).
+            if target is None or target.type not in _NAMES or _text(target) not in names:
+                continue
+            if value is None or not _mentions(value, _text(target)):
+                found[_text(target)] = child.start_point[0]
     return found
 
 

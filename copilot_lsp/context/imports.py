@@ -3,7 +3,8 @@
 Python (``import``/``from … import``, relative and absolute), JavaScript/TypeScript
 (relative ``import``/``require``) and Go (module paths under a ``go.mod`` of the workspace,
 plus the package's sibling files). Each definition the file uses becomes a snippet, scored
-by how close to the cursor it is used.
+by how close to the cursor it is used. A name that a later top-level definition or
+assignment of the file rebinds is the local one, and brings nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 
 import tree_sitter
 
-from copilot_lsp.context.definitions import Definition, definitions, top_level
+from copilot_lsp.context.definitions import Definition, definitions, rebound, top_level
 from copilot_lsp.context.snippets import ContextQuery, Snippet
 from copilot_lsp.syntax import ParsedDocument, language_of
 
@@ -34,6 +35,8 @@ class Imported:
     """As written: ``..core``, ``./cart``, ``example.com/m/pkg``."""
     name: str | None = None
     """The imported symbol; None when ``local`` names the whole module."""
+    line: int = 0
+    """0-based line of the import statement."""
 
 
 def _text(node: tree_sitter.Node | None) -> str:
@@ -43,6 +46,7 @@ def _text(node: tree_sitter.Node | None) -> str:
 def _python_imports(root: tree_sitter.Node) -> list[Imported]:
     found: list[Imported] = []
     for node in top_level(root):
+        line = node.start_point[0]
         if node.type == "import_statement":
             for item in node.children_by_field_name("name"):
                 if item.type == "aliased_import":
@@ -50,19 +54,21 @@ def _python_imports(root: tree_sitter.Node) -> list[Imported]:
                         Imported(
                             _text(item.child_by_field_name("alias")),
                             _text(item.child_by_field_name("name")),
+                            line=line,
                         )
                     )
                 else:
                     dotted = _text(item)
-                    found.append(Imported(dotted, dotted))
+                    found.append(Imported(dotted, dotted, line=line))
         elif node.type == "import_from_statement":
             module = _text(node.child_by_field_name("module_name"))
             for item in node.children_by_field_name("name"):
                 if item.type == "aliased_import":
                     name = _text(item.child_by_field_name("name"))
-                    found.append(Imported(_text(item.child_by_field_name("alias")), module, name))
+                    alias = _text(item.child_by_field_name("alias"))
+                    found.append(Imported(alias, module, name, line))
                 else:
-                    found.append(Imported(_text(item), module, _text(item)))
+                    found.append(Imported(_text(item), module, _text(item), line))
     return found
 
 
@@ -77,27 +83,29 @@ def _js_imports(root: tree_sitter.Node, text: str) -> list[Imported]:
         if node.type != "import_statement":
             continue
         source = _text(node.child_by_field_name("source")).strip("'\"`")
+        line = node.start_point[0]
         for clause in node.named_children:
             if clause.type != "import_clause":
                 continue
             for part in clause.named_children:
                 if part.type == "identifier":
-                    found.append(Imported(_text(part), source, "default"))
+                    found.append(Imported(_text(part), source, "default", line))
                 elif part.type == "namespace_import":
-                    found.append(Imported(_text(part.named_children[-1]), source))
+                    found.append(Imported(_text(part.named_children[-1]), source, line=line))
                 elif part.type == "named_imports":
                     for spec in part.named_children:
                         name = _text(spec.child_by_field_name("name"))
                         alias = _text(spec.child_by_field_name("alias")) or name
-                        found.append(Imported(alias, source, name))
+                        found.append(Imported(alias, source, name, line))
     for match in _REQUIRE.finditer(text):
         names, whole, source = match.groups()
+        line = text.count("\n", 0, match.start())
         if whole:
-            found.append(Imported(whole, source))
+            found.append(Imported(whole, source, line=line))
         for item in (names or "").split(","):
             name, _, alias = (part.strip() for part in item.partition(":"))
             if name:
-                found.append(Imported(alias or name, source, name))
+                found.append(Imported(alias or name, source, name, line))
     return found
 
 
@@ -269,7 +277,11 @@ class ImportedDefinitions:
         document, read = query.parsed, resolver.read
         assert document is not None
         wanted: list[tuple[Path, str, str]] = []
-        for item in imports_of(document):
+        imported = imports_of(document)
+        shadowing = rebound(document, {item.local for item in imported})
+        for item in imported:
+            if shadowing.get(item.local, -1) > item.line:
+                continue  # a later definition or assignment in this file shadows the import
             if document.language == "python":
                 files, item = self._python_target(item, resolver, read)
             elif document.language == "go":

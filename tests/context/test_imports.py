@@ -190,3 +190,72 @@ def test_default_import_resolves_to_the_export_default(
         found = snippets_at(tmp_path, "main.js", "area(", "javascript")
         assert [s.path for s in found] == ["shapes.js"], main
         assert found[0].text.startswith(expected), main
+
+
+HELPERS_PY = (
+    "def parse(text):\n    return text.split(',')\n\n\n"
+    "def render(items):\n    return ', '.join(items)\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("local", "shadowed"),
+    [
+        ("def parse(text):\n    return text.split()\n", True),
+        ("@cache\ndef parse(text):\n    return text.split()\n", True),
+        ("class parse:\n    pass\n", True),
+        ("parse = str.split\n", True),
+        ("parse: Callable = str.split\n", True),
+        ("parse = cache(parse)\n", False),  # wraps the imported one: still what runs
+        ("def other():\n    parse = str.split\n", False),  # a local of a function
+    ],
+)
+def test_a_later_top_level_binding_shadows_a_python_import(
+    tmp_path: Path, local: str, shadowed: bool
+) -> None:
+    main = f"from helpers import parse, render\n\n{local}\n\nrender(parse("
+    _write(tmp_path, {"helpers.py": HELPERS_PY, "main.py": main})
+    found = snippets_at(tmp_path, "main.py", "render(parse(", "python")
+    names = sorted(s.text.split("(")[0] for s in found)
+    assert names == (["def render"] if shadowed else ["def parse", "def render"])
+
+
+def test_a_python_definition_before_the_import_is_replaced_by_it(tmp_path: Path) -> None:
+    main = "def parse(text):\n    return text\n\n\nfrom helpers import parse\n\nparse("
+    _write(tmp_path, {"helpers.py": HELPERS_PY, "main.py": main})
+    found = snippets_at(tmp_path, "main.py", "\nparse(", "python")
+    assert [s.text.split("\n")[1] for s in found] == ["    return text.split(',')"]
+
+
+def test_a_shadowed_python_module_import(tmp_path: Path) -> None:
+    main = "import helpers\n\nhelpers = Helpers()\n\nhelpers.parse("
+    _write(tmp_path, {"helpers.py": HELPERS_PY, "main.py": main})
+    assert snippets_at(tmp_path, "main.py", "helpers.parse(", "python") == []
+
+
+HELPERS_JS = (
+    "export function parse(text) {\n  return text.split(',');\n}\n"
+    "export function render(items) {\n  return items.join(', ');\n}\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("imports", "local", "shadowed"),
+    [
+        ("import { parse, render } from './helpers';", "function parse(t) { return t; }", True),
+        ("import { parse, render } from './helpers';", "export class parse {}", True),
+        ("let { parse, render } = require('./helpers');", "parse = (t) => t.trim();", True),
+        ("var { parse, render } = require('./helpers');", "var parse = (t) => t;", True),
+        ("let { parse, render } = require('./helpers');", "parse = memo(parse);", False),
+        ("import { parse, render } from './helpers';", "const parsed = parse(x);", False),
+    ],
+)
+def test_a_later_top_level_binding_shadows_a_javascript_import(
+    tmp_path: Path, imports: str, local: str, shadowed: bool
+) -> None:
+    main = f"{imports}\n\n{local}\n\nrender(parse("
+    _write(tmp_path, {"helpers.js": HELPERS_JS, "main.ts": main})
+    found = snippets_at(tmp_path, "main.ts", "render(parse(", "typescript")
+    names = sorted(s.text.split("(")[0] for s in found)
+    expected = ["export function parse", "export function render"]
+    assert names == (expected[1:] if shadowed else expected)
