@@ -348,7 +348,7 @@ def balance_brackets(text: str, prefix: str) -> str:
     return text
 
 
-def drop_closer_overlap(text: str, line_after: str) -> str:
+def drop_closer_overlap(text: str, line_after: str, prefix: str = "", suffix: str = "") -> str:
     """Remove closing brackets/quotes the editor already has right of the cursor.
 
     Ghost text goes in before the editor's closer, so an answer that closes the bracket
@@ -361,7 +361,10 @@ def drop_closer_overlap(text: str, line_after: str) -> str:
       + ``x):``, ``[|]`` + ``1, 2]:``) is cut before that closer: ``x``, ``1, 2``. The user
       types over the editor's closer and writes the rest; keeping it would give
       ``foo(x):)``. An answer that opens as many brackets as it closes early
-      (``x) + g(y``) needs the editor's closer and is kept.
+      (``x) + g(y``) needs the editor's closer and is kept, and so is one that goes on
+      inside an outer bracket the code after the cursor leaves open (``foo(\n    bar(|)``
+      + ``x), y``: the editor's closer then closes ``foo(``), as far as ``prefix`` and
+      ``suffix`` (which defaults to ``line_after``) tell.
     """
     head = line_after.strip()
     stripped = text.rstrip()
@@ -374,7 +377,34 @@ def drop_closer_overlap(text: str, line_after: str) -> str:
     if not head or "\n" in stripped:
         return text
     cut = _closing_index(stripped, head[0])
-    return text if cut is None else stripped[:cut].rstrip(" \t")
+    if cut is None:
+        return text
+    kept = stripped[:cut].rstrip(" \t")
+    if head[0] in _PAIRS and _misfit(stripped, prefix, suffix or line_after) < _misfit(
+        kept, prefix, suffix or line_after
+    ):
+        return text
+    return kept
+
+
+def _misfit(answer: str, prefix: str, suffix: str) -> tuple[int, int]:
+    """How badly ``answer`` fits between the last lines of ``prefix`` and the first ones of
+    ``suffix``: closers in the answer or after it that close nothing (or the wrong
+    bracket), then brackets left open. Decides whether the editor's closer after the
+    cursor is one too many once the answer is in, or closes an outer bracket."""
+    tail = "\n".join(prefix.split("\n")[-_PREFIX_SCAN_LINES:])
+    after = "\n".join(suffix.split("\n")[:_PREFIX_SCAN_LINES])
+    stack: list[str] = []
+    errors = 0
+    for index, char in _code_indexed(tail + answer + after):
+        if char in _OPENERS:
+            stack.append(char)
+        elif char in _CLOSERS:
+            if stack and stack[-1] == _PAIRS[char]:
+                stack.pop()
+            elif index >= len(tail):
+                errors += 1
+    return errors, len(stack)
 
 
 def _closing_index(text: str, closer: str) -> int | None:
@@ -600,9 +630,9 @@ def before_cache(
     return text if is_worth_showing(text, context.line_after, context.suffix) else ""
 
 
-def after_cache(text: str, line_after: str) -> str:
+def after_cache(text: str, line_after: str, prefix: str = "", suffix: str = "") -> str:
     """The stages that depend on the editor's state when a (cached) answer is shown."""
-    text = drop_closer_overlap(text, line_after)
+    text = drop_closer_overlap(text, line_after, prefix, suffix)
     return text if is_worth_showing(text, line_after) else ""
 
 
@@ -617,7 +647,7 @@ def clean_completion(
 ) -> str:
     """All stages in order; returns "" when nothing worth showing is left."""
     context = CursorContext(line_before, line_after, suffix, prefix or line_before, kind)
-    return after_cache(before_cache(raw, context, markers), line_after)
+    return after_cache(before_cache(raw, context, markers), line_after, context.prefix, suffix)
 
 
 def answer_is_complete(

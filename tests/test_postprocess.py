@@ -76,6 +76,25 @@ def test_answer_that_closes_the_auto_closed_bracket_and_goes_on_is_cut(
     assert drop_closer_overlap(text, line_after) == kept
 
 
+@pytest.mark.parametrize(
+    ("outer", "suffix", "kept"),
+    [
+        # foo( is left open after the cursor: with the answer in, the editor's ) closes it.
+        ("result = foo(", ")\n\nz = 1\n", "x), y"),
+        # The code after the cursor closes foo( itself: the editor's ) would be one too many.
+        ("result = foo(", ")\n)\n", "x"),
+        # [ is not what the editor's ) could close.
+        ("items = [", ")\n\nz = 1\n", "x"),
+    ],
+)
+def test_answer_that_goes_on_inside_a_bracket_opened_on_an_earlier_line(
+    outer: str, suffix: str, kept: str
+) -> None:
+    prefix = outer + "\n    bar("
+    assert clean_completion("x), y", SINGLE, "    bar(", ")", suffix, prefix=prefix) == kept
+    assert after_cache("x), y", ")", prefix, suffix) == kept
+
+
 def test_fresh_single_line_answer_keeps_no_duplicated_closer() -> None:
     line_before = "    for name in os.listdir("
     assert clean_completion("path):\n        print(name)", SINGLE, line_before, ")", ")\n") == (

@@ -410,7 +410,7 @@ class CompletionService:
         """The answer from the rest of a suggestion the user typed into, if any is left."""
         if forwarded is None:
             return None
-        text = after_cache(forwarded.text, split_line(prefix, suffix)[1])
+        text = after_cache(forwarded.text, split_line(prefix, suffix)[1], prefix, suffix)
         if not text:
             return None
         result = self._finish(started, [Suggestion(forwarded.suggestion_id, text)], "typing")

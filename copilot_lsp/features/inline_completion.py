@@ -188,7 +188,12 @@ def complete(
         ):
             raw = _whole_lines(raw)
         if postprocess:
-            text = after_cache(before_cache(raw, context, template.stop_texts), line_after)
+            text = after_cache(
+                before_cache(raw, context, template.stop_texts),
+                line_after,
+                context.prefix,
+                context.suffix,
+            )
         else:
             text = cut_at_markers(raw, template.stop_texts)
         found.append(Candidate(text, generation.mean_logprob, generation))
@@ -230,7 +235,7 @@ def first_line_so_far(raw: str, prefix: str, suffix: str, markers: tuple[str, ..
     if not answer_is_complete(CompletionKind.SINGLE_LINE, line_before)(text):
         return None
     context = CursorContext.of(prefix, suffix, CompletionKind.SINGLE_LINE)
-    return after_cache(before_cache(text, context), line_after)
+    return after_cache(before_cache(text, context), line_after, prefix, suffix)
 
 
 def _whole_lines(raw: str) -> str:
