@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import email.utils
+import errno
+import functools
 import http.client
 import json
 import math
 import os
 import re
+import select
 import socket
 import ssl
 import threading
@@ -37,6 +40,11 @@ from copilot_lsp.decoding.stopping import cut_at_stop_text
 
 _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 _WATCH_INTERVAL_S = 0.05
+_CONNECTING = frozenset(
+    {errno.EINPROGRESS, errno.EWOULDBLOCK, errno.EALREADY, getattr(errno, "WSAEWOULDBLOCK", 0)}
+    - {0}
+)
+"""What a non-blocking connect answers while it is under way (WSAEWOULDBLOCK on Windows)."""
 _MAX_RETRY_WAIT_S = 5.0
 """The longest wait before a retry, whatever Retry-After asks for."""
 _MAX_LINE_BYTES = 1 << 20
@@ -136,10 +144,10 @@ class _Endpoint:
 
 
 class _Watch:
-    """Cuts the connection when the editor cancels or the time budget runs out, from the
-    moment it is connected: a read blocked on the headers or the next event returns at once
-    and the server sees the client leave. Holds the socket itself, because http.client lets
-    go of it when the server answers ``Connection: close`` or HTTP/1.0."""
+    """Cuts the connection when the editor cancels or the time budget runs out (a connect
+    under way polls :meth:`stopped`): a read blocked on the headers or the next event
+    returns at once and the server sees the client leave. Holds the socket itself, because
+    http.client lets go of it when the server answers ``Connection: close`` or HTTP/1.0."""
 
     def __init__(self, cancel: CancelToken, deadline: float | None) -> None:
         self.cancel = cancel
@@ -203,6 +211,59 @@ class _Watch:
                 socket.socket.shutdown(self._sock, socket.SHUT_RDWR)
 
 
+def _open_socket(
+    watch: _Watch,
+    address: tuple[str, int],
+    timeout: float,
+    source_address: tuple[str, int] | None = None,
+) -> socket.socket:
+    """socket.create_connection, but a cancel or the end of the time budget stops the
+    connect at once rather than when it ends (up to the connect timeout). The socket is
+    handed to the watch as soon as it is connected, so the TLS handshake is cut too."""
+    host, port = address
+    error: OSError | None = None
+    for family, kind, proto, _, sockaddr in socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM):
+        sock = socket.socket(family, kind, proto)
+        try:
+            if source_address:
+                sock.bind(source_address)
+            _connect_polled(sock, sockaddr, timeout, watch)
+        except _Stopped:
+            sock.close()
+            raise
+        except OSError as failed:
+            sock.close()
+            error = failed
+            continue
+        sock.settimeout(timeout)
+        watch.attach(sock)
+        return sock
+    raise error or OSError(f"no address found for {host}")
+
+
+class _Stopped(ConnectionAbortedError):
+    """Cancelled or out of time while connecting."""
+
+
+def _connect_polled(sock: socket.socket, address: Any, timeout: float, watch: _Watch) -> None:
+    """A non-blocking connect, waited for a short interval at a time so that the watch is
+    heard between them."""
+    sock.setblocking(False)
+    code = sock.connect_ex(address)
+    deadline = time.monotonic() + timeout
+    while code in _CONNECTING:
+        if watch.stopped():
+            raise _Stopped("stopped while connecting")
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise TimeoutError("timed out")
+        _, ready, failed = select.select([], [sock], [sock], min(left, _WATCH_INTERVAL_S))
+        if ready or failed:
+            code = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    if code:
+        raise OSError(code, os.strerror(code))
+
+
 class _Opened(NamedTuple):
     connection: http.client.HTTPConnection
     response: http.client.HTTPResponse
@@ -264,12 +325,19 @@ class OpenAICompatibleBackend:
     def _connect(self, watch: _Watch) -> http.client.HTTPConnection:
         """Nothing is sent yet, so a failure here is worth another try."""
         connection = self._endpoint.connection(self.remote.connect_timeout_s)
+        # http.client's own hook for opening the socket (its tests use it too): the TLS
+        # handshake and the TCP_NODELAY set-up stay http.client's.
+        connection._create_connection = functools.partial(  # type: ignore[attr-defined]
+            _open_socket, watch
+        )
         try:
             connection.connect()
         except ssl.SSLError as error:
+            watch.detach()
             connection.close()
             raise BackendError(f"TLS with {self._endpoint} failed: {error}") from None
         except OSError as error:
+            watch.detach()
             connection.close()
             raise _Retryable(f"cannot reach {self._endpoint}: {error}") from None
         watch.attach(connection.sock)

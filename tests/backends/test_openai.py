@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -278,6 +279,44 @@ def test_cancel_and_time_budget_cut_a_silent_connection(
     assert generation.finish_reason == stop
     assert time.monotonic() - started < 1.5
     assert fake.client_gone.wait(2)
+
+
+@pytest.fixture
+def unanswered_port() -> Iterator[int]:
+    """A local port whose SYNs go unanswered: a listener with backlog 0 that never accepts,
+    its queue filled first (Linux then drops further SYNs, so a connect hangs)."""
+    with contextlib.ExitStack() as stack:
+        listener = stack.enter_context(socket.socket())
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(0)
+        port = listener.getsockname()[1]
+        for _ in range(8):
+            client = stack.enter_context(socket.socket())
+            client.settimeout(0.3)
+            try:
+                client.connect(("127.0.0.1", port))
+            except TimeoutError:
+                break
+        else:
+            pytest.skip("this system answers every SYN of a full listen queue")
+        yield port
+
+
+@pytest.mark.parametrize("stop", ["cancelled", "time_budget"])
+def test_cancel_and_time_budget_cut_a_connect_that_hangs(unanswered_port: int, stop: str) -> None:
+    threads = threading.active_count()
+    cancel = cancel_after(0.2) if stop == "cancelled" else CancelToken()
+    budget = 0.2 if stop == "time_budget" else None
+    options = GenerationOptions(max_new_tokens=8, time_budget_s=budget)
+    backend = fake_backend(f"http://127.0.0.1:{unanswered_port}", connect_timeout_s=5.0)
+    started = time.monotonic()
+    generation = backend.generate("x", options, cancel)
+    assert generation.finish_reason == stop
+    assert time.monotonic() - started < 1.0  # not the 5 s connect timeout
+    deadline = time.monotonic() + 1.0
+    while threading.active_count() > threads and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert threading.active_count() == threads  # the watch thread ended
 
 
 # --- timeouts and retries ---
