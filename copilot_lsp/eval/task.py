@@ -1,11 +1,17 @@
 """What every benchmark loader produces: a :class:`Task` (an editor state and how to check
-a completion), and where the shared benchmark data lives."""
+a completion), where the shared benchmark data lives, and how its JSON-lines files are
+read (here, so that crossfile.py, which datasets.py imports, reads them the same way)."""
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
+import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 class DatasetError(RuntimeError):
@@ -54,3 +60,31 @@ def benchdata_dir() -> Path:
         return Path(override)
     project_root = Path(__file__).resolve().parents[2]
     return project_root.parent / "shared" / "benchdata"
+
+
+def _parse(line: str, path: Path, number: int) -> dict[str, Any]:
+    try:
+        row = json.loads(line)
+    except json.JSONDecodeError as error:
+        raise DatasetError(f"{path}, line {number}: not valid JSON ({error})") from error
+    if not isinstance(row, dict):
+        raise DatasetError(f"{path}, line {number}: not a JSON object")
+    return row
+
+
+def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    """The records of a JSON-lines file (gzip-compressed when it ends in ``.gz``); a file
+    that cannot be read or parsed raises :class:`DatasetError` naming it and the line."""
+    if not path.is_file():
+        raise DatasetError(f"benchmark data not found: {path} (set COPILOT_LSP_BENCHDATA)")
+    opener = gzip.open if path.suffix == ".gz" else open
+    number = 0
+    try:
+        with opener(path, "rt", encoding="utf-8") as handle:
+            for number, line in enumerate(handle, 1):
+                if line.strip():
+                    yield _parse(line, path, number)
+    except (OSError, EOFError, UnicodeDecodeError, zlib.error) as error:
+        raise DatasetError(
+            f"{path}: cannot be read after line {number} ({type(error).__name__}: {error})"
+        ) from error

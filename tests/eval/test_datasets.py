@@ -234,6 +234,22 @@ def test_a_broken_json_line_names_the_file_and_line(
         load_benchmark("mbpp")
 
 
+def test_a_broken_json_line_in_the_cceval_data_names_the_file_and_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """crossfile.py reads this file itself, after data_file checked its hash."""
+    name = "cceval/granite-completebench_sample_python_inputs.jsonl"
+    copy_benchdata(tmp_path, name)
+    path = tmp_path / name
+    lines = path.read_text().splitlines(keepends=True)
+    lines[1] = lines[1][:40] + "\n"
+    path.write_text("".join(lines))
+    write_manifest(tmp_path, name)
+    monkeypatch.setenv("COPILOT_LSP_BENCHDATA", str(tmp_path))
+    with pytest.raises(DatasetError, match=r"inputs\.jsonl, line 2: not valid JSON"):
+        load_benchmark("cceval")
+
+
 def test_each_file_is_hashed_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     copy_benchdata(tmp_path, MBPP)
     monkeypatch.setenv("COPILOT_LSP_BENCHDATA", str(tmp_path))
