@@ -83,6 +83,18 @@ class CopilotProtocol(GuardedProtocol, LanguageServerProtocol):
         self._server.context.close(params.text_document.uri)
         yield from ()
 
+    @lsp_method(lsp.EXIT)
+    def lsp_exit(self, *args: Any):
+        """Over TCP, end the connection rather than raise SystemExit as pygls does: raised
+        inside asyncio's connection task, asyncio logs it with a traceback. pygls then
+        stops the server as when a client leaves, and ``serve`` returns the exit code."""
+        if not isinstance(self.writer, asyncio.StreamWriter):
+            yield from super().lsp_exit(*args)  # stdio and WebSocket exit cleanly
+            return
+        if (handler := self.fm.features.get(lsp.EXIT)) is not None:
+            yield handler, args, None
+        self.writer.close()
+
 
 class CopilotServer(LanguageServer):
     def __init__(self) -> None:

@@ -31,15 +31,19 @@ async def connect(client: LanguageClient, transport: str, port: int) -> None:
     raise TimeoutError(f"server did not listen on {port}")
 
 
+@pytest.mark.parametrize("shut_down", [True, False])
 @pytest.mark.parametrize("transport", ["tcp", "ws"])
-async def test_serve_over_a_socket(transport: str) -> None:
+async def test_serve_over_a_socket(transport: str, shut_down: bool) -> None:
+    """`exit` ends the process with LSP's exit code (1 without `shutdown` first) and no
+    traceback (pygls raised SystemExit inside asyncio's TCP connection task)."""
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "copilot_lsp", "serve", f"--{transport}", f"127.0.0.1:{port}"],
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
+    client = LanguageClient("transport-test", "0")
     try:
-        client = LanguageClient("transport-test", "0")
         await connect(client, transport, port)
         result = await client.initialize_async(
             lsp.InitializeParams(capabilities=lsp.ClientCapabilities())
@@ -47,7 +51,13 @@ async def test_serve_over_a_socket(transport: str) -> None:
         assert result.capabilities.inline_completion_provider is not None
         status = await client.protocol.send_request_async("copilot/status", {})
         assert status.version
-        await client.shutdown_async(None)
+        if shut_down:
+            await client.shutdown_async(None)
+        client.exit(None)
+        _, stderr = await asyncio.to_thread(server.communicate, timeout=20)
     finally:
-        server.terminate()
+        server.kill()
         server.wait(timeout=10)
+        await client.stop()
+    assert server.returncode == (0 if shut_down else 1)
+    assert "Traceback" not in stderr and "Unhandled exception" not in stderr, stderr
