@@ -187,14 +187,16 @@ def common_affixes(old: str, new: str) -> tuple[int, int]:
 
 
 MAX_PARSED_CHARS = 1_000_000
-"""Longer documents get no syntax tree: parsing 5 MB of Python took 1.9 s (on the event
-loop, at didOpen) and each reparse after a keystroke 0.6 s. Completions there go by the
+"""Longer documents get no syntax tree: parsing 5 MB of Python took 1.9 s and each
+reparse after a keystroke 0.6 s. Completions there go by the
 text alone (line-based analysis, no imports)."""
 
 
 class ParsedDocument:
     """A document's text and syntax tree.
 
+    Nothing is parsed until the tree is first read: documents open on the event loop,
+    while completions read the trees on the model thread (1 MB took 0.3-0.4 s to parse).
     :meth:`update` only records the new text; the tree catches up when it is next read,
     with one incremental reparse for all the edits since (typing several characters
     between two completions costs one reparse, not one per keystroke).
@@ -206,7 +208,6 @@ class ParsedDocument:
         self.text = text
         self._parsed_text = ""
         self._tree: tree_sitter.Tree | None = None
-        self._parse()
 
     def update(self, text: str) -> None:
         self.text = text
@@ -214,7 +215,7 @@ class ParsedDocument:
     @property
     def tree(self) -> tree_sitter.Tree | None:
         if self._tree is None or len(self.text) > MAX_PARSED_CHARS:
-            self._parse()  # (drops the tree of a document that grew too long)
+            self._parse()  # (the first read; or drops the tree of a document grown too long)
         elif self.text is not self._parsed_text:
             self._reparse()
         return self._tree

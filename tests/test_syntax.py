@@ -193,3 +193,26 @@ def test_a_document_over_the_size_limit_gets_no_tree_until_it_fits_again() -> No
     assert document.tree is not None and document.tree.root_node.type == "module"
     document.update(huge)
     assert document.tree is None
+
+
+def test_a_document_is_parsed_at_its_first_read_not_when_opened(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Documents open on the event loop; completions read the trees on the model thread."""
+    from copilot_lsp import syntax
+    from copilot_lsp.context.engine import ContextEngine
+
+    parsed: list[int] = []
+    real = parser_for("python")
+
+    class Counting:
+        def parse(self, *args):  # type: ignore[no-untyped-def]
+            parsed.append(1)
+            return real.parse(*args)
+
+    monkeypatch.setattr(syntax, "parser_for", lambda language: Counting())
+    engine = ContextEngine(providers=[])
+    engine.open("file:///w/a.py", "def f():\n    return 1\n", "python", 1)
+    assert parsed == []
+    document = syntax.ParsedDocument("x = 1\n", "python")
+    assert parsed == [] and document.tree is not None and parsed == [1]

@@ -259,3 +259,48 @@ def test_a_later_top_level_binding_shadows_a_javascript_import(
     names = sorted(s.text.split("(")[0] for s in found)
     expected = ["export function parse", "export function render"]
     assert names == (expected[1:] if shadowed else expected)
+
+
+# --- the import list is read once per syntax tree ----------------------------------------
+
+MODULE = "import os\nfrom pathlib import Path as P\n\n\ndef f(x):\n    return os.sep\n"
+
+
+def test_requests_on_the_same_version_read_the_imports_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from copilot_lsp.context import imports
+
+    scans: list[int] = []
+    real = imports.imports_of
+    monkeypatch.setattr(imports, "imports_of", lambda doc: scans.append(1) or real(doc))
+    engine = ContextEngine(providers=[ImportedDefinitions()])
+    uri = (tmp_path / "main.py").as_uri()
+    engine.open(uri, MODULE, "python", 1)
+    for _ in range(3):
+        engine.snippets(uri, MODULE, "", "python", "", 2000, len)
+    assert len(scans) == 1
+    text = "import json\n" + MODULE
+    engine.change(uri, text, 2)
+    engine.snippets(uri, text, "", "python", "", 2000, len)
+    assert len(scans) == 2
+
+
+@pytest.mark.parametrize(
+    ("after", "expected"),
+    [
+        ("import json\n" + MODULE, ["json", "os", "P"]),
+        (MODULE.replace("import os\n", ""), ["P"]),
+        (MODULE.replace("Path as P", "Path as Q"), ["os", "Q"]),
+        (MODULE + "P = 1\n", ["os"]),
+        (MODULE * 3, ["os", "P"]),  # each import once, however often the file repeats it
+    ],
+)
+def test_the_next_read_after_an_edit_sees_the_new_imports(after: str, expected: list) -> None:
+    from copilot_lsp.context.imports import live_imports
+    from copilot_lsp.syntax import ParsedDocument
+
+    document = ParsedDocument(MODULE, "python")
+    assert [item.local for item in live_imports(document)] == ["os", "P"]
+    document.update(after)
+    assert [item.local for item in live_imports(document)] == expected
