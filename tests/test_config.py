@@ -1,3 +1,6 @@
+import json
+from pathlib import Path
+
 from copilot_lsp.config import Settings, parse_settings
 
 
@@ -51,3 +54,22 @@ def test_null_puts_a_setting_back_to_its_default() -> None:
 def test_the_listener_token_is_no_unknown_setting() -> None:
     parsed = parse_settings({"model": "tiny", "token": "s3cret"})
     assert parsed.problems == [] and parsed.settings == Settings(model="tiny")
+
+
+def test_the_vscode_settings_default_to_the_servers_defaults() -> None:
+    """What the settings UI shows as the default is what the server does when the setting
+    is left alone (the extension sends only the settings the user set; "" is unset)."""
+    manifest = json.loads(
+        (Path(__file__).parents[1] / "editor-extension/vscode/package.json").read_text()
+    )
+    properties = manifest["contributes"]["configuration"]["properties"]
+    compared = []
+    for key, schema in properties.items():
+        name, default = key.removeprefix("copilot."), schema.get("default")
+        parsed = parse_settings({name: default})
+        if default == "" or any("unknown" in problem for problem in parsed.problems):
+            continue  # unset, or a setting of the extension itself (pythonPath, enable, ...)
+        assert parsed.problems == [], key
+        assert parsed.settings == Settings(), key
+        compared.append(name)
+    assert {"model", "backend", "maxNewTokens", "threads"} <= set(compared)
