@@ -578,16 +578,16 @@ def reindent(text: str, unit: str | None, line_before: str = "") -> str:
 
 _LOOP_MAX_UNIT = 40
 _LOOP_MIN_REPEATS = 4
-_LOOP_MIN_CHARS = 60
+_LOOP_MIN_CHARS = 24
 
 
-def looping_tail(text: str) -> int | None:
-    r"""Where the loop the last line of ``text`` ends with starts repeating: a unit of 2 to
-    40 characters written at least 4 times in a row over at least 60 characters (a unit
-    that is one character over and over, as in ``# ======``, does not count). Greedy
-    decoding can get stuck so inside one line: ``re.sub(r'\x1b\[\d+;?\d+;?\d+;?...``
-    until the token limit, 7 s of the replay's 0.5B model on 2 cores. Returns the index just
-    after the unit's first occurrence; None when the text does not end in a loop."""
+def ends_in_loop(text: str) -> bool:
+    r"""Whether the last line of ``text`` ends with a unit of 2 to 40 characters written at
+    least 4 times in a row over at least 24 characters (one character over and over, as in
+    ``# ======``, does not count). Greedy decoding can get stuck so inside one line:
+    ``re.sub(r'\[\d+;?\d+;?\d+;?...`` until the token limit, 7 s of the replay's 0.5B
+    model on 2 cores. The generation stops there; the text is kept as it is, because a
+    legitimate run (``[0, 0, 0, 0, 0, 0, 0, 0, ...``) stops here too."""
     line = text[text.rfind("\n") + 1 :]
     for size in range(2, min(_LOOP_MAX_UNIT, len(line) // _LOOP_MIN_REPEATS) + 1):
         unit = line[-size:]
@@ -598,14 +598,8 @@ def looping_tail(text: str) -> int | None:
             start -= size
         span = len(line) - start
         if span // size >= _LOOP_MIN_REPEATS and span >= _LOOP_MIN_CHARS:
-            return len(text) - len(line) + start + size
-    return None
-
-
-def cut_loop(text: str) -> str:
-    """Keep one turn of the loop a generation stopped in (see :func:`looping_tail`)."""
-    end = looping_tail(text)
-    return text if end is None else text[:end]
+            return True
+    return False
 
 
 def drop_repetition(text: str, repeats: int = 3) -> str:
@@ -648,7 +642,7 @@ def before_cache(
     markers: Iterable[str] = (),
 ) -> str:
     """The stages that depend only on the prompt and the raw answer ("" if nothing)."""
-    text = cut_loop(cut_at_markers(raw, markers))
+    text = cut_at_markers(raw, markers)
     if context.kind is CompletionKind.SINGLE_LINE:
         text = first_line(text)
     else:
@@ -688,7 +682,7 @@ def answer_is_complete(
     """A stop criterion for streaming: end generation once the answer cannot grow."""
 
     def check(text: str) -> bool:
-        if looping_tail(text) is not None:
+        if ends_in_loop(text):
             return True
         if kind is CompletionKind.SINGLE_LINE:
             return _line_is_done(text)

@@ -11,8 +11,8 @@ from copilot_lsp.postprocess import (
     cut_at_suffix_repeat,
     drop_closer_overlap,
     drop_repetition,
+    ends_in_loop,
     indent_unit,
-    looping_tail,
     reindent,
 )
 from copilot_lsp.prompt.fim import QWEN25_CODER
@@ -351,7 +351,7 @@ def test_braces_the_suffix_already_closes_are_not_repeated() -> None:
     )
 
 
-LOOPING = "    data = re.sub(r'\\x1b\\[" + "\\d+;?" * 14
+LOOPING = "    data = re.sub(r'\\x1b\\[" + "\\d+;?" * 5
 
 
 @pytest.mark.parametrize(
@@ -359,22 +359,18 @@ LOOPING = "    data = re.sub(r'\\x1b\\[" + "\\d+;?" * 14
     [
         "# " + "=" * 70,  # a separator is one character over and over
         "x = [" + ", ".join(str(n) for n in range(40)) + "]",
-        "ab" * 20,  # repeats, but short
+        "ab" * 11,  # repeats, but short
         "    self.a, self.b, self.c = a, b, c",
     ],
 )
 def test_code_that_repeats_itself_a_little_is_no_loop(line: str) -> None:
-    assert looping_tail(line) is None
+    assert not ends_in_loop(line)
     assert not answer_is_complete(SINGLE, "x = ")(line)
 
 
-def test_a_generation_stuck_in_a_loop_on_one_line_stops_and_keeps_one_turn() -> None:
-    assert looping_tail("first line\n" + LOOPING) == len("first line\n") + LOOPING.index(";?") + 2
-    # The stop criterion ends the generation (the token limit did before: 128 tokens)...
+def test_a_generation_stuck_in_a_loop_on_one_line_stops() -> None:
+    # The token limit (128) ended it before: 7 s with the 0.5B model on 2 cores.
+    assert ends_in_loop("first line\n" + LOOPING)
     for kind in (SINGLE, MULTI):
         assert answer_is_complete(kind, "    data = ")(LOOPING)
-        assert not answer_is_complete(kind, "    data = ")(LOOPING[:40])
-    # ...and the answer keeps the loop's first turn.
-    answer = LOOPING.removeprefix("    data = ")
-    cleaned = clean_completion(answer, SINGLE, "    data = ", "", "")
-    assert cleaned.startswith("re.sub(r'\\x1b\\[\\d+;?") and cleaned.count("\\d+") == 1
+        assert not answer_is_complete(kind, "    data = ")(LOOPING[:-8])
