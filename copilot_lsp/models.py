@@ -185,11 +185,9 @@ def ensure_preset_file(preset_name: str, progress: Callable[[str], None] | None 
     return target
 
 
-def resolve_model(
-    model: str, progress: Callable[[str], None] | None = None, threads: int = 0
-) -> Path:
-    """A preset name (or ``auto``) or a path to a local GGUF file -> the file to load."""
-    model = concrete_model(model, threads)
+def resolve_model(model: str, progress: Callable[[str], None] | None = None) -> Path:
+    """A preset name (``auto`` for all the cores) or a local GGUF file -> the file to load."""
+    model = concrete_model(model)
     if model in PRESETS:
         return ensure_preset_file(model, progress)
     path = Path(model).expanduser()

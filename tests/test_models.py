@@ -78,6 +78,8 @@ def test_auto_resolves_to_the_file_of_the_preset_it_picks(monkeypatch) -> None:
     monkeypatch.setattr(
         models, "ensure_preset_file", lambda name, _progress: joined.append(name) or Path(name)
     )
-    assert models.resolve_model("auto", threads=2) == Path("fast")
-    assert models.resolve_model("auto", threads=6) == Path("quality")
+    monkeypatch.setattr(models, "available_cores", lambda: 2)
+    assert models.resolve_model("auto") == Path("fast")
+    monkeypatch.setattr(models, "available_cores", lambda: 6)
+    assert models.resolve_model("auto") == Path("quality")
     assert joined == ["fast", "quality"]

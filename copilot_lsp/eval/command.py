@@ -34,10 +34,10 @@ MAX_NEW_TOKENS = {
 }
 """Per-benchmark default for --max-new-tokens (others: 256)."""
 SAMPLED_TEMPERATURE = 0.8
+"""Default temperature when --samples > 1 (the Codex paper's best for pass@100)."""
 EVAL_MODEL = "quality"
 """Scores should not depend on the machine they were measured on, so the harness does not
 follow the editor's default (``auto``, which picks by the number of cores)."""
-"""Default temperature when --samples > 1 (the Codex paper's best for pass@100)."""
 MIN_PROMPT_TOKENS = 64
 """The smallest prompt budget ``TokenBudget`` takes."""
 
@@ -215,7 +215,7 @@ def run_eval(args: argparse.Namespace, backend: Backend | None = None) -> int:
         elif args.oracle:
             engine = OracleBackend(tasks)
         else:
-            engine = load_model(args.model, getattr(args, "threads", 0))
+            engine = load_model(config.model, getattr(args, "threads", 0))
         try:
             records, wall = timed_run(
                 tasks, engine, config, out_dir, show_progress=sys.stderr.isatty()

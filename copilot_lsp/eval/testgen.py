@@ -351,7 +351,7 @@ def run(args: argparse.Namespace, backend: Backend | None = None) -> int:
         check_config(out_dir, config)
         engine = backend
         if engine is None and not args.oracle:
-            engine = load_model(args.model, args.threads)
+            engine = load_model(model, args.threads)
         try:
             records, wall = timed(
                 out_dir,
