@@ -85,11 +85,12 @@ AUTO = "auto"
 :func:`preset_for_cores`)."""
 DEFAULT_PRESET = AUTO
 QUALITY_MIN_CORES = 4
-"""``auto`` picks ``quality`` from this many cores on, ``fast`` below. Measured on 2 cores
-(`copilot-lsp bench latency`): the 1.5B model evaluates ~53 prompt tokens a second, so the
-first suggestion in a large file takes 5-16 s and the p90 of a typing replay is 3-6 s; the
-0.5B model answers the same replay with a p90 near 1.1 s. Prompt evaluation scales with the
-cores, so from 4 on the 1.5B model's better answers are worth the wait."""
+"""``auto`` picks ``quality`` from this many cores on, ``fast`` below. On 2 cores the 1.5B
+model evaluates ~55 prompt tokens a second (32 on one: it scales with the cores), so the
+first suggestion in a large file takes 5-16 s and the p90 of the typing replay (`copilot-lsp
+bench latency`) is 3-6 s; the 0.5B model evaluates ~95 a second there, and its replay p90 is
+1.1-1.6 s. From 4 cores the 1.5B model should evaluate prompts about as fast as the 0.5B
+one does on 2 (not measured: this machine has 2), and its answers are much better."""
 
 
 def preset_for_cores(cores: int) -> str:
