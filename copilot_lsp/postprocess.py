@@ -335,8 +335,17 @@ def balance_brackets(text: str, prefix: str) -> str:
     the completion are scanned as one text, so a completion that starts inside a string
     (an f-string's ``{name}``) is read as string.
     """
+    stray, _ = _scan_brackets(prefix, text)
+    return text[: stray[0]].rstrip(" \t") if stray else text
+
+
+def _scan_brackets(prefix: str, text: str) -> tuple[list[int], int]:
+    """Read the last lines of ``prefix`` and then ``text`` as code: the offsets in ``text``
+    of the closers that close nothing (or the wrong bracket), and how many brackets are
+    still open at the end."""
     tail = "\n".join(prefix.split("\n")[-_PREFIX_SCAN_LINES:])
     stack: list[str] = []
+    stray: list[int] = []
     for index, char in _code_indexed(tail + text):
         if char in _OPENERS:
             stack.append(char)
@@ -344,8 +353,8 @@ def balance_brackets(text: str, prefix: str) -> str:
             if stack and stack[-1] == _PAIRS[char]:
                 stack.pop()
             elif index >= len(tail):
-                return text[: index - len(tail)].rstrip(" \t")
-    return text
+                stray.append(index - len(tail))
+    return stray, len(stack)
 
 
 def drop_closer_overlap(text: str, line_after: str, prefix: str = "", suffix: str = "") -> str:
@@ -392,19 +401,9 @@ def _misfit(answer: str, prefix: str, suffix: str) -> tuple[int, int]:
     ``suffix``: closers in the answer or after it that close nothing (or the wrong
     bracket), then brackets left open. Decides whether the editor's closer after the
     cursor is one too many once the answer is in, or closes an outer bracket."""
-    tail = "\n".join(prefix.split("\n")[-_PREFIX_SCAN_LINES:])
     after = "\n".join(suffix.split("\n")[:_PREFIX_SCAN_LINES])
-    stack: list[str] = []
-    errors = 0
-    for index, char in _code_indexed(tail + answer + after):
-        if char in _OPENERS:
-            stack.append(char)
-        elif char in _CLOSERS:
-            if stack and stack[-1] == _PAIRS[char]:
-                stack.pop()
-            elif index >= len(tail):
-                errors += 1
-    return errors, len(stack)
+    stray, still_open = _scan_brackets(prefix, answer + after)
+    return len(stray), still_open
 
 
 def _closing_index(text: str, closer: str) -> int | None:
