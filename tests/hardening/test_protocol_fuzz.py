@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -46,9 +47,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RawServer]:
 
 
 def still_serving(server: RawServer) -> None:
-    """The process is alive and answers a normal request."""
+    """The process is alive and answers a normal request, with no model loaded: a settings
+    change retries a failed load, so wait for a retry under way to fail again."""
     assert server.alive()
-    assert server.status(timeout=30)["state"] in ("idle", "failed")
+    deadline = time.monotonic() + 30
+    while (state := server.status(timeout=30)["state"]) == "loading":
+        assert time.monotonic() < deadline, "a model load that never ends"
+        time.sleep(0.05)
+    assert state in ("idle", "failed")
 
 
 def answered(server: RawServer, request_id: object, timeout: float = 30) -> dict:
