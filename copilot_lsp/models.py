@@ -89,7 +89,7 @@ QUALITY_MIN_CORES = 4
 model evaluates ~55 prompt tokens a second (32 on one: it scales with the cores), so the
 first suggestion in a large file takes 5-16 s and the p90 of the typing replay (`copilot-lsp
 bench latency`) is 3-6 s; the 0.5B model evaluates ~95 a second there, and its replay p90 is
-1.1-1.6 s. From 4 cores the 1.5B model should evaluate prompts about as fast as the 0.5B
+1.0-1.6 s. From 4 cores the 1.5B model should evaluate prompts about as fast as the 0.5B
 one does on 2 (not measured: this machine has 2), and its answers are much better."""
 
 
