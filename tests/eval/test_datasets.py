@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -220,34 +221,27 @@ def test_a_truncated_gzip_file_names_the_file(
         load_benchmark("single-line")
 
 
+@pytest.mark.parametrize(
+    ("name", "benchmark", "line"),
+    [
+        (MBPP, "mbpp", 3),
+        # crossfile.py reads this file itself, after data_file checked its hash.
+        ("cceval/granite-completebench_sample_python_inputs.jsonl", "cceval", 2),
+    ],
+)
 def test_a_broken_json_line_names_the_file_and_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, benchmark: str, line: int
 ) -> None:
-    copy_benchdata(tmp_path, MBPP)
-    path = tmp_path / MBPP
-    lines = path.read_text().splitlines(keepends=True)
-    lines[2] = lines[2][:40] + "\n"
-    path.write_text("".join(lines))
-    write_manifest(tmp_path, MBPP)
-    monkeypatch.setenv("COPILOT_LSP_BENCHDATA", str(tmp_path))
-    with pytest.raises(DatasetError, match=r"mbpp\.jsonl, line 3: not valid JSON"):
-        load_benchmark("mbpp")
-
-
-def test_a_broken_json_line_in_the_cceval_data_names_the_file_and_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """crossfile.py reads this file itself, after data_file checked its hash."""
-    name = "cceval/granite-completebench_sample_python_inputs.jsonl"
     copy_benchdata(tmp_path, name)
     path = tmp_path / name
     lines = path.read_text().splitlines(keepends=True)
-    lines[1] = lines[1][:40] + "\n"
+    lines[line - 1] = lines[line - 1][:40] + "\n"
     path.write_text("".join(lines))
     write_manifest(tmp_path, name)
     monkeypatch.setenv("COPILOT_LSP_BENCHDATA", str(tmp_path))
-    with pytest.raises(DatasetError, match=r"inputs\.jsonl, line 2: not valid JSON"):
-        load_benchmark("cceval")
+    expected = rf"{re.escape(Path(name).name)}, line {line}: not valid JSON"
+    with pytest.raises(DatasetError, match=expected):
+        load_benchmark(benchmark)
 
 
 def test_each_file_is_hashed_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

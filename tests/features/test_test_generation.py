@@ -356,14 +356,7 @@ def test_new_imports_follow_docstring_and_future_imports(
     assert new.index("from __future__") < new.index("from m import triple")
     compile(new, "test_m.py", "exec", dont_inherit=True)
     (root / "test_m.py").write_text(new, encoding="utf-8")
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_m.py"],
-        capture_output=True,
-        text=True,
-        cwd=root,
-        timeout=120,
-    )
-    assert run.returncode == 0 and "2 passed" in run.stdout, run.stdout + run.stderr
+    assert "2 passed" in assert_pytest_passes(root, "test_m.py").stdout
 
 
 def test_existing_go_file_gets_a_new_standard_import(tmp_path: Path) -> None:
@@ -434,14 +427,7 @@ def test_async_target_gets_a_test_that_awaits(tmp_path: Path) -> None:
     )
     assert result.text.count("asyncio.run(run())") == 1
     result.test_path.write_text(result.text, encoding="utf-8")
-    run = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", result.test_path.name],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        timeout=120,
-    )
-    assert run.returncode == 0 and "1 passed" in run.stdout, run.stdout + run.stderr
+    assert "1 passed" in assert_pytest_passes(tmp_path, result.test_path.name).stdout
 
 
 def test_test_file_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
