@@ -296,8 +296,14 @@ finally:
 def test_the_rest_of_the_filesystem_is_read_only() -> None:
     if not isolation().private_tmp:
         pytest.skip("no mount namespace on this machine")
-    # A world-writable folder outside the temporary folders (here: in the current directory).
-    open_dir = Path(tempfile.mkdtemp(prefix=".copilot-lsp-sandbox-test-", dir=Path.cwd()))
+    # A world-writable folder outside the temporary folders, in the current directory when
+    # the sample's uid can reach it (a checkout in a 0700 folder from mktemp -d: it would be
+    # refused by permissions, not by the read-only mount), else at the root.
+    here = Path.cwd()
+    reachable = all(folder.stat().st_mode & 0o001 for folder in (here, *here.parents))
+    open_dir = Path(
+        tempfile.mkdtemp(prefix=".copilot-lsp-sandbox-test-", dir=here if reachable else "/")
+    )
     open_dir.chmod(0o777)
     host_file = Path(tempfile.mkstemp(prefix="copilot-lsp-sandbox-test-")[1])
     host_file.chmod(0o644)
